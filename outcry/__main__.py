@@ -1,0 +1,3 @@
+from outcry.cli import main
+
+main()

@@ -1,0 +1,151 @@
+import random
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from outcry.campaigns import demo_content
+from outcry.campaigns.models import Comment, Membership, Organisation, Petition, Role, Target
+from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+from outcry.signing.services import apply_count_deltas
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+FIRST = [
+    "Ana",
+    "Luis",
+    "María",
+    "José",
+    "Rosa",
+    "Carlos",
+    "Lucía",
+    "Jorge",
+    "Elena",
+    "Diego",
+    "Carmen",
+    "Pedro",
+    "Sofía",
+    "Miguel",
+    "Julia",
+    "Raúl",
+    "Paola",
+    "Andrés",
+    "Teresa",
+    "Iván",
+]
+LAST = [
+    "Quispe",
+    "Mamani",
+    "Flores",
+    "Huamán",
+    "Rojas",
+    "Torres",
+    "Chávez",
+    "Vargas",
+    "Castillo",
+    "Ramos",
+    "Mendoza",
+    "Gutiérrez",
+    "Condori",
+    "Salazar",
+    "Paredes",
+]
+DEMO_SIGNERS = 90
+
+
+class Command(BaseCommand):
+    help = "Load the demo campaigns and an organiser login. Safe to run again: keeps all data."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            org, _ = Organisation.objects.get_or_create(
+                slug="demo", defaults={"name": "Outcry Demo"}
+            )
+            password = self.organiser(org)
+            if not Petition.objects.filter(slug=demo_content.PETITION["slug"]).exists():
+                self.petition(org)
+                self.stdout.write("Loaded the demo petition.")
+        apply_count_deltas()
+        if password:
+            self.stdout.write(
+                "\nOrganiser login (shown only this once):\n"
+                f"  user: organiser\n  password: {password}\n"
+                "  at: http://127.0.0.1:8000/admin/\n"
+            )
+
+    def organiser(self, org) -> str | None:
+        User = get_user_model()
+        if User.objects.filter(username="organiser").exists():
+            return None
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user("organiser", password=password, is_staff=True)
+        Membership.objects.create(organisation=org, user=user, role=Role.OWNER)
+        return password
+
+    def petition(self, org):
+        data = demo_content.PETITION
+        target = Target.objects.create(organisation=org, **data["target"])
+        now = timezone.now()
+        petition = Petition(
+            organisation=org,
+            slug=data["slug"],
+            title=data["title"],
+            goal=data["goal"],
+            body=data["body"],
+            letter=data["letter"],
+            target=target,
+            language="en",
+            image_alt=data["image_alt"],
+            image_credit=data["image_credit"],
+            published_at=now - timedelta(days=30),
+            comments_premoderated=True,
+        )
+        with open(DEMO_DIR / data["image"], "rb") as image:
+            petition.image.save(data["image"], File(image), save=False)
+        petition.save()
+        self.signers(petition, now)
+
+    def signers(self, petition, now):
+        """Ninety made-up supporters, so the counter, list and pages have something to show."""
+        rng = random.Random(105)  # the same demo every time
+        signatures = []
+        for i in range(DEMO_SIGNERS):
+            # Two different people may share a name: the list shows both, as it should.
+            name = "Rosa Quispe" if i in (10, 11) else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            email = f"supporter{i}@example.org"
+            when = now - timedelta(days=29) + timedelta(hours=7 * i)
+            signatures.append(
+                Signature(
+                    petition=petition,
+                    name=name,
+                    email=email,
+                    email_canonical=canonical_email(email),
+                    country=rng.choice(["PE", "PE", "PE", "ES", "GB", "US", "CL", "MX"]),
+                    name_display=rng.choice(list(NameDisplay.values) + [NameDisplay.FULL] * 3),
+                    language=rng.choice(["es", "en"]),
+                    state=Signature.State.CONFIRMED,
+                    created_at=when,
+                    confirmed_at=when + timedelta(minutes=5),
+                )
+            )
+        Signature.objects.bulk_create(signatures)
+        CountDelta.objects.create(petition=petition, delta=len(signatures))
+        for name, text in [
+            (
+                "Lucía Rojas",
+                "My cousin was at the protest in Celendín. No one should die for "
+                "asking for clean water.",
+            ),
+            ("Tom B.", "Security forces must protect people, not shoot them."),
+        ]:
+            Comment.objects.create(
+                petition=petition,
+                name=name,
+                email="commenter@example.org",
+                text=text,
+                status=Comment.Status.APPROVED,
+            )

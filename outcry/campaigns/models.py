@@ -1,0 +1,266 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def for_user(self, user, roles=None):
+        """The organisations `user` belongs to (with one of `roles`, when given).
+
+        This is the root of every organiser access check: all scoped querysets
+        filter through it, so a new organiser page cannot forget the scope.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        memberships = Membership.objects.filter(user=user)
+        if roles is not None:
+            memberships = memberships.filter(role__in=roles)
+        return self.filter(pk__in=memberships.values("organisation_id"))
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    MODERATOR = "moderator", _("Moderator")
+
+
+class Membership(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"], name="one_membership_per_user"
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset of objects that belong to an organisation through `organisation_path`."""
+
+    organisation_path = "organisation"
+
+    def for_user(self, user, roles=None):
+        orgs = Organisation.objects.for_user(user, roles)
+        return self.filter(**{f"{self.organisation_path}__in": orgs})
+
+
+class Target(models.Model):
+    """A decision maker a campaign addresses. Shared by petitions and urgent actions."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("title or role"), max_length=200)
+    institution = models.CharField(_("organisation"), max_length=200, blank=True)
+    country = CountryField(_("country"), blank=True)
+    salutation = models.CharField(_("salutation"), max_length=200, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    emails = models.JSONField(_("e-mail addresses"), default=list, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+
+    def __str__(self):
+        return f"{self.name}, {self.role}"
+
+
+LADDER_STEPS = (1, 2.5, 5)
+
+
+def goal_for(count: int) -> int:
+    """The next rung of the 100, 250, 500, 1,000, 2,500 ... ladder above `count`."""
+    scale = 100
+    while True:
+        for step in LADDER_STEPS:
+            rung = int(step * scale)
+            if rung > count:
+                return rung
+        scale *= 10
+
+
+class PetitionQuerySet(ScopedQuerySet):
+    def published(self, now=None):
+        return self.filter(published_at__lte=now or timezone.now())
+
+    def open(self, now=None):
+        now = now or timezone.now()
+        return self.published(now).filter(
+            Q(closed_at__isnull=True), Q(deadline__isnull=True) | Q(deadline__gt=now)
+        )
+
+    def closed(self, now=None):
+        now = now or timezone.now()
+        return self.published(now).filter(Q(closed_at__isnull=False) | Q(deadline__lte=now))
+
+
+class Petition(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="petitions"
+    )
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    goal = models.CharField(_("goal in one line"), max_length=300)
+    body = models.TextField(_("the case (Markdown)"))
+    letter = models.TextField(
+        _("open letter (Markdown)"),
+        help_text=_("Addressed to the target; the page closes it with the signer's name."),
+    )
+    target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="petitions")
+    language = models.CharField(
+        _("language of the text"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    image = models.ImageField(_("image"), upload_to="petitions/", blank=True)
+    image_alt = models.CharField(_("image description (alt text)"), max_length=300, blank=True)
+    image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
+    comments_premoderated = models.BooleanField(_("hold comments for moderation"), default=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Maintained by the worker from the signing.CountDelta ledger (never in the
+    # signing request), and proven by `outcry reconcile`.
+    signature_count = models.PositiveIntegerField(_("signatures"), default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""), name="petition_image_has_alt"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("petition", args=[self.slug])
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.published_at is not None
+            and self.published_at <= now
+            and self.closed_at is None
+            and (self.deadline is None or self.deadline > now)
+        )
+
+    @property
+    def ended_at(self):
+        """When the petition stopped taking signatures, or None while it is open."""
+        now = timezone.now()
+        return min((t for t in (self.closed_at, self.deadline) if t and t <= now), default=None)
+
+    @property
+    def goal_count(self) -> int:
+        return goal_for(self.signature_count)
+
+
+class PetitionUpdate(models.Model):
+    """News an organiser posts on a petition; opted-in signers get it by e-mail."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="updates")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text (Markdown)"))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    email_signers = models.BooleanField(_("e-mail signers who asked for updates"), default=True)
+    # The worker mails signers in id order and records how far it got, so a crash
+    # resumes where it stopped and nobody gets the same update twice.
+    mailed_up_to = models.BigIntegerField(default=0, editable=False)
+    mailing_done = models.BooleanField(default=False, editable=False)
+
+    class Objects(ScopedQuerySet):
+        organisation_path = "petition__organisation"
+
+    objects = Objects.as_manager()
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        indexes = [
+            models.Index(
+                fields=["published_at"], condition=Q(mailing_done=False), name="update_to_mail"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SPAM = "spam", _("Spam")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="comments")
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("e-mail"))
+    text = models.TextField(_("comment"), max_length=2000)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Objects(ScopedQuerySet):
+        organisation_path = "petition__organisation"
+
+    objects = Objects.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected", "spam"]),
+                name="comment_status_valid",
+            )
+        ]
+        indexes = [models.Index(fields=["petition", "status", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.name}: {self.text[:40]}"

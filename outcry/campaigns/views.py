@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from outcry.campaigns.forms import CommentForm
+from outcry.campaigns.models import Comment, Petition
+from outcry.campaigns.services import post_comment
+from outcry.signing.forms import SignatureForm
+from outcry.signing.models import Signature
+
+SIGNERS_PER_PAGE = 10
+RECENT_SIGNERS = 5
+
+
+def guess_country(request) -> str:
+    """The region of the visitor's first Accept-Language entry that names one (es-PE → PE)."""
+    for part in request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(","):
+        tag = part.split(";", 1)[0].strip().replace("_", "-")
+        pieces = tag.split("-")
+        if len(pieces) > 1 and len(pieces[-1]) == 2 and pieces[-1].isalpha():
+            return pieces[-1].upper()
+    return ""
+
+
+def published_petition(slug):
+    return get_object_or_404(Petition.objects.published().select_related("target"), slug=slug)
+
+
+def home(request):
+    petitions = Petition.objects.open().select_related("target")
+    return render(request, "campaigns/home.html", {"petitions": petitions})
+
+
+def archive(request):
+    petitions = Petition.objects.closed().select_related("target")
+    return render(request, "campaigns/archive.html", {"petitions": petitions})
+
+
+def render_petition(request, petition, *, form=None, comment_form=None, status=200, error=""):
+    context = {
+        "petition": petition,
+        "form": form or SignatureForm(initial={"country": guess_country(request)}),
+        "comment_form": comment_form or CommentForm(),
+        "recent_signers": Signature.objects.confirmed()
+        .filter(petition=petition)
+        .order_by("-confirmed_at", "-id")[:RECENT_SIGNERS],
+        "comments": petition.comments.filter(status=Comment.Status.APPROVED)[:20],
+        "updates": petition.updates.all()[:10],
+        "is_open": petition.is_open(),
+        "error": error,
+        "page_url": settings.SITE_URL + request.path,
+    }
+    return render(request, "campaigns/petition.html", context, status=status)
+
+
+@require_GET
+def petition_detail(request, slug):
+    return render_petition(request, published_petition(slug))
+
+
+@require_GET
+def signatures(request, slug):
+    petition = published_petition(slug)
+    rows = (
+        Signature.objects.confirmed()
+        .filter(petition=petition)
+        .order_by("-confirmed_at", "-id")
+        .only("name", "name_display")
+    )
+    paginator = Paginator(rows, SIGNERS_PER_PAGE, allow_empty_first_page=True)
+    # The heading and the pager use the petition's aggregated count, the one
+    # number the site shows everywhere, rather than a COUNT(*) per page view.
+    paginator.count = petition.signature_count
+    page = paginator.get_page(request.GET.get("page"))
+    page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return render(
+        request,
+        "campaigns/signatures.html",
+        {"petition": petition, "page": page, "page_range": page_range},
+    )
+
+
+@require_POST
+def comment(request, slug):
+    petition = published_petition(slug)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render_petition(request, petition, comment_form=form, status=400)
+    posted = post_comment(petition=petition, **form.cleaned_data)
+    return redirect(
+        "comment_thanks" if posted.status == Comment.Status.PENDING else "petition",
+        slug=petition.slug,
+    )
+
+
+@require_GET
+def comment_thanks(request, slug):
+    return render(request, "campaigns/comment_thanks.html", {"petition": published_petition(slug)})
+
+
+@require_GET
+def count_json(request, slug):
+    petition = published_petition(slug)
+    response = JsonResponse(
+        {
+            "slug": petition.slug,
+            "signature_count": petition.signature_count,
+            "goal": petition.goal_count,
+            "open": petition.is_open(),
+        }
+    )
+    patch_cache_control(response, public=True, max_age=5)
+    return response

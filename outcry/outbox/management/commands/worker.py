@@ -1,0 +1,64 @@
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from outcry.outbox.services import deliver_due
+from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
+
+log = logging.getLogger("outcry.worker")
+
+RECONCILE_EVERY = 24 * 3600
+
+
+class Command(BaseCommand):
+    help = "Send queued e-mail, apply count changes and mail updates, until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Drain what is due, then exit.")
+
+    def handle(self, *args, once=False, **options):
+        self.stopping = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self.stop)
+        if not once:
+            log.info(
+                "worker started (mail: %s)", "local mailbox" if settings.LOCAL_MAIL else "SMTP"
+            )
+        last_reconcile = time.monotonic()
+        pause = 0.0
+        while not self.stopping:
+            try:
+                done = self.tick()
+                if time.monotonic() - last_reconcile > RECONCILE_EVERY:
+                    reconcile()
+                    last_reconcile = time.monotonic()
+                pause = 0.0 if done else 1.0
+            except Exception:
+                # Database away or similar: nothing is lost (it is all still in the
+                # tables), so wait a little longer each time and try again.
+                log.exception("worker tick failed")
+                close_old_connections()
+                pause = min(max(pause * 2, 1.0), 30.0)
+            if once and not pause:
+                continue
+            if once:
+                break
+            self.sleep(pause or 0.0)
+        log.info("worker stopped")
+
+    def tick(self) -> int:
+        close_old_connections()
+        return apply_count_deltas() + mail_updates() + deliver_due()
+
+    def sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(0.1)
+
+    def stop(self, signum, frame):
+        # Finish the message in hand, then leave; its lease covers a harder kill.
+        self.stopping = True

@@ -1,0 +1,150 @@
+"""The outbox: e-mail queued in the caller's transaction, sent later by `outcry worker`.
+
+Delivery is at-least-once: a row is leased before sending and marked sent after,
+so a worker killed between the two leaves a lease that expires and another
+worker sends it again. Each message carries a stable Message-ID so a receiving
+system can drop such a repeat.
+"""
+
+import contextlib
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from outcry.outbox.models import Message
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12  # with the back-off, about three days of trying
+
+
+def enqueue(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    headers: dict | None = None,
+    reply_to: str = "",
+) -> Message:
+    """Queue an e-mail. Call it inside the transaction that causes the e-mail."""
+    return Message.objects.create(
+        to=to,
+        template=template,
+        context=context,
+        language=language,
+        headers=headers or {},
+        reply_to=reply_to,
+    )
+
+
+def render(message: Message) -> EmailMessage:
+    """Build the e-mail for a queued message, in the recipient's language."""
+    context = {**message.context, "site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
+    with translation.override(message.language):
+        subject = render_to_string(f"{message.template}_subject.txt", context)
+        body = render_to_string(f"{message.template}.txt", context)
+    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    headers = {"Message-ID": f"<outbox-{message.pk}@{domain}>", **message.headers}
+    return EmailMessage(
+        subject=" ".join(subject.split()),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+    )
+
+
+def claim(*, limit: int = 50, now=None) -> list[Message]:
+    """Lease up to `limit` due messages to this worker.
+
+    On PostgreSQL, SKIP LOCKED lets several workers claim side by side without
+    ever taking the same row; SQLite's IMMEDIATE transactions serialise claims.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(state=Message.State.QUEUED, next_attempt_at__lte=now)
+            .exclude(leased_until__gt=now)
+            .order_by("next_attempt_at", "id")[:limit]
+        )
+        if due:
+            Message.objects.filter(pk__in=[m.pk for m in due]).update(leased_until=now + LEASE)
+    return due
+
+
+def is_permanent(exc: Exception) -> bool:
+    """A 5xx answer means the server will never take this message: stop trying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def record_failure(message: Message, exc: Exception, *, now=None) -> None:
+    now = now or timezone.now()
+    message.attempts += 1
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    message.leased_until = None
+    if is_permanent(exc) or message.attempts >= MAX_ATTEMPTS:
+        message.state = Message.State.FAILED
+        log.warning("outbox message %s failed for good: %s", message.pk, message.last_error)
+    else:
+        message.next_attempt_at = now + message.backoff()
+        log.info("outbox message %s will be retried: %s", message.pk, message.last_error)
+    message.save(
+        update_fields=["attempts", "last_error", "leased_until", "state", "next_attempt_at"]
+    )
+
+
+def record_sent(message: Message, *, now=None) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        state=Message.State.SENT,
+        sent_at=now or timezone.now(),
+        attempts=message.attempts + 1,
+        leased_until=None,
+        last_error="",
+    )
+
+
+def deliver_due(*, limit: int = 50, now=None) -> int:
+    """Send what is due; return how many went out. Errors are recorded, never raised."""
+    messages = claim(limit=limit, now=now)
+    if not messages:
+        return 0
+    if settings.LOCAL_MAIL:
+        # The local mailbox is the outbox itself: being marked sent is delivery.
+        for message in messages:
+            record_sent(message, now=now)
+        return len(messages)
+    sent = 0
+    connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+    try:
+        connection.open()
+    except Exception as exc:  # server away: every claimed message waits for the next try
+        for message in messages:
+            record_failure(message, exc, now=now)
+        return 0
+    try:
+        for message in messages:
+            try:
+                connection.send_messages([render(message)])
+            except Exception as exc:
+                record_failure(message, exc, now=now)
+            else:
+                record_sent(message, now=now)
+                sent += 1
+    finally:
+        with contextlib.suppress(Exception):  # a failed QUIT changes nothing we recorded
+            connection.close()
+    return sent

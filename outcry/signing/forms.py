@@ -1,0 +1,60 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from outcry.signing.models import NameDisplay, Signature
+
+
+class SignatureForm(forms.Form):
+    label_suffix = ""
+    required_css_class = "required"
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=Signature._meta.get_field("name").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Please enter your name.")},
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send you a link to confirm your signature. It is never shown."),
+        error_messages={
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter an e-mail address like name@example.org."),
+        },
+    )
+    country = LazyTypedChoiceField(
+        label=_("Country"),
+        choices=[("", _("Choose your country"))] + list(countries),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+        error_messages={"required": _("Please choose your country.")},
+    )
+    postcode = forms.CharField(
+        label=_("Postcode (optional)"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    name_display = forms.ChoiceField(
+        label=_("How your name appears"),
+        choices=NameDisplay.choices,
+        initial=NameDisplay.FULL,
+        widget=forms.RadioSelect,
+    )
+    wants_updates = forms.BooleanField(
+        label=_("Send me updates about this petition and related causes."),
+        required=False,
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Please enter your name."))
+        if "\x00" in name or "@" in name or "://" in name:
+            raise forms.ValidationError(_("Please enter your name, not an address or a link."))
+        return name
+
+    def clean_postcode(self):
+        return " ".join(self.cleaned_data["postcode"].split()).upper()

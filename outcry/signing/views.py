@@ -1,0 +1,72 @@
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from outcry.campaigns.models import Petition
+from outcry.campaigns.views import published_petition, render_petition
+from outcry.signing import services
+from outcry.signing.forms import SignatureForm
+
+
+@require_POST
+def sign(request, slug):
+    petition = published_petition(slug)
+    if not petition.is_open():
+        return render_petition(
+            request, petition, status=403, error=_("This petition is closed to new signatures.")
+        )
+    form = SignatureForm(request.POST)
+    if not form.is_valid():
+        return render_petition(request, petition, form=form, status=400)
+    try:
+        services.sign(petition=petition, language=get_language(), **form.cleaned_data)
+    except services.PetitionClosed:  # closed between the check above and now
+        return render_petition(
+            request, petition, status=403, error=_("This petition is closed to new signatures.")
+        )
+    return redirect("thanks", slug=petition.slug)
+
+
+@require_GET
+def thanks(request, slug):
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    return render(request, "signing/thanks.html", {"petition": petition})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    # GET only shows a button: mail scanners that follow links must not sign anyone.
+    if request.method == "GET":
+        signature = services.signature_for_token(token)
+        return render(
+            request,
+            "signing/confirm.html",
+            {"signature": signature, "petition": signature and signature.petition},
+            status=200 if signature else 404,
+        )
+    signature = services.confirm(raw_token=token)
+    if signature is None:
+        return render(request, "signing/confirm.html", {"signature": None}, status=404)
+    return redirect("confirmed", slug=signature.petition.slug)
+
+
+@require_GET
+def confirmed(request, slug):
+    petition = published_petition(slug)
+    return render(request, "signing/confirmed.html", {"petition": petition})
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe posts from the mail client; the token is the proof
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    signature = services.signature_for_unsubscribe(token)
+    if signature is None:
+        return render(request, "signing/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        services.unsubscribe(signature)
+        return render(
+            request, "signing/unsubscribe.html", {"done": True, "petition": signature.petition}
+        )
+    return render(request, "signing/unsubscribe.html", {"petition": signature.petition})

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.static import serve
+
+from outcry.campaigns import views as campaigns
+from outcry.outbox import views as outbox
+from outcry.signing import views as signing
+
+admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} organisers"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
+    path("mailbox/", outbox.mailbox, name="mailbox"),
+    path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),
+    # Uploaded images. A large deployment may put a CDN in front of this path.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
+
+urlpatterns += i18n_patterns(
+    path("", campaigns.home, name="home"),
+    path("archive/", campaigns.archive, name="archive"),
+    path("petitions/<slug:slug>/", campaigns.petition_detail, name="petition"),
+    path("petitions/<slug:slug>/sign/", signing.sign, name="sign"),
+    path("petitions/<slug:slug>/thanks/", signing.thanks, name="thanks"),
+    path("petitions/<slug:slug>/confirmed/", signing.confirmed, name="confirmed"),
+    path("petitions/<slug:slug>/signatures/", campaigns.signatures, name="signatures"),
+    path("petitions/<slug:slug>/comments/", campaigns.comment, name="comment"),
+    path("petitions/<slug:slug>/comments/thanks/", campaigns.comment_thanks, name="comment_thanks"),
+    path("confirm/<str:token>/", signing.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", signing.unsubscribe, name="unsubscribe"),
+)

@@ -1,0 +1,155 @@
+"""Browser-test harness: Debian's system Chromium driven by Playwright, plus axe-core.
+
+Never downloads a browser (no ``playwright install``): Chromium comes from
+``apt-get install chromium`` and lives at /usr/bin/chromium (override with the
+``CHROMIUM`` environment variable). All fixtures are opt-in; mark browser test
+modules with ``pytestmark = pytest.mark.browser``.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+# Playwright's sync API runs an asyncio event loop in this thread, which makes
+# Django's async-safety check refuse ORM calls made from the test itself.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+# As root Chromium needs --no-sandbox; without the background-networking flags
+# its own connections (updates, sync, QUIC probes) get refused here and slow it down.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+DEFAULT_LOCALE = "en-GB"
+
+AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless system Chromium for the whole session."""
+    if not (os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM_PATH!r}. Browser tests need Debian's "
+            "Chromium: run `apt-get install chromium` (or point the CHROMIUM environment "
+            "variable at a Chromium binary). Do not run `playwright install`.",
+            pytrace=False,
+        )
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH,
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+    except BaseException:
+        playwright.stop()
+        raise
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def _new_context(browser: Browser, locale: str) -> BrowserContext:
+    return browser.new_context(viewport=PHONE_VIEWPORT, locale=locale)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh phone-sized, British-English page; its context is closed afterwards."""
+    context = _new_context(browser, DEFAULT_LOCALE)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Factory for extra pages, e.g. ``new_page(locale="es-PE")`` for a Spanish browser.
+
+    Each call opens its own phone-sized context; all are closed at teardown.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(locale: str = DEFAULT_LOCALE) -> Page:
+        context = _new_context(browser, locale)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+_AXE_RUN = """
+async () => {
+    const results = await axe.run(document, {resultTypes: ['violations']});
+    return results.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        helpUrl: v.helpUrl,
+        targets: v.nodes.map((node) => node.target),
+    }));
+}
+"""
+
+
+def _inject_axe(page: Page) -> None:
+    if page.evaluate("typeof window.axe !== 'undefined'"):
+        return
+    try:
+        page.add_script_tag(path=AXE_PATH)
+    except PlaywrightError:
+        # A strict Content-Security-Policy blocks the inline <script> that
+        # add_script_tag creates; evaluating through DevTools is not subject to it.
+        page.evaluate(AXE_PATH.read_text(encoding="utf-8"))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        raise RuntimeError(f"could not load axe-core from {AXE_PATH} into {page.url}")
+
+
+def _format_target(target: list) -> str:
+    # A target is a list of selectors: one per iframe / shadow root hop.
+    return " >>> ".join(
+        " > ".join(part) if isinstance(part, list) else str(part) for part in target
+    )
+
+
+def assert_accessible(page: Page) -> None:
+    """Run axe-core (vendored, no network) and fail on serious or critical violations."""
+    _inject_axe(page)
+    violations = page.evaluate(_AXE_RUN)
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    if not blocking:
+        return
+    lines = [f"{len(blocking)} serious/critical accessibility violation(s) on {page.url}:"]
+    for violation in blocking:
+        targets = violation["targets"]
+        lines.append(
+            f"- {violation['id']} [{violation['impact']}]: {violation['help']} "
+            f"({violation['helpUrl']})"
+        )
+        for target in targets[:3]:
+            lines.append(f"    {_format_target(target)}")
+        if len(targets) > 3:
+            lines.append(f"    ... and {len(targets) - 3} more")
+    raise AssertionError("\n".join(lines))
