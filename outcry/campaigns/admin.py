@@ -7,6 +7,7 @@ filters through `Organisation.objects.for_user` and checks the member's role.
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from outcry.campaigns.models import (
     Comment,
@@ -140,7 +141,7 @@ class PetitionAdmin(ScopedAdmin):
         (_("Text"), {"fields": ["body", "letter"]}),
         (_("Image"), {"fields": ["image", "image_alt", "image_credit"]}),
         (
-            _("Running it"),
+            _("Publishing"),
             {
                 "fields": [
                     "published_at",
@@ -153,13 +154,17 @@ class PetitionAdmin(ScopedAdmin):
         ),
     ]
 
-    @admin.action(description=_("Close the selected petitions now"))
+    @admin.action(description=_("Close the selected petitions now"), permissions=["change"])
     def close_now(self, request, queryset):
+        closed = 0
         for petition in queryset:
-            if not self.has_change_permission(request, petition):
-                continue
-            close_petition(petition=petition, now=timezone.now())
-        messages.success(request, _("Closed."))
+            if self.has_change_permission(request, petition):
+                close_petition(petition=petition, now=timezone.now())
+                closed += 1
+        messages.success(
+            request,
+            ngettext("%(n)d petition closed.", "%(n)d petitions closed.", closed) % {"n": closed},
+        )
 
 
 @admin.register(Comment)
@@ -183,16 +188,19 @@ class CommentAdmin(ScopedAdmin):
         n = queryset.filter(
             petition__organisation__in=Organisation.objects.for_user(request.user, self.edit_roles)
         ).update(status=status)
-        messages.success(request, _("%(n)d comments updated.") % {"n": n})
+        messages.success(
+            request,
+            ngettext("%(n)d comment updated.", "%(n)d comments updated.", n) % {"n": n},
+        )
 
-    @admin.action(description=_("Approve"))
+    @admin.action(description=_("Approve"), permissions=["change"])
     def approve(self, request, queryset):
         self.set_status(request, queryset, Comment.Status.APPROVED)
 
-    @admin.action(description=_("Reject"))
+    @admin.action(description=_("Reject"), permissions=["change"])
     def reject(self, request, queryset):
         self.set_status(request, queryset, Comment.Status.REJECTED)
 
-    @admin.action(description=_("Mark as spam"))
+    @admin.action(description=_("Mark as spam"), permissions=["change"])
     def mark_spam(self, request, queryset):
         self.set_status(request, queryset, Comment.Status.SPAM)

@@ -27,6 +27,6 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={
             "required": _("Please write your comment."),
-            "max_length": _("Please keep your comment under %(limit_value)d characters."),
+            "max_length": _("Please keep your comment to %(limit_value)d characters at most."),
         },
     )

@@ -85,7 +85,7 @@ class Target(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(_("title or role"), max_length=200)
-    institution = models.CharField(_("organisation"), max_length=200, blank=True)
+    institution = models.CharField(_("institution"), max_length=200, blank=True)
     country = CountryField(_("country"), blank=True)
     salutation = models.CharField(_("salutation"), max_length=200, blank=True)
     language = models.CharField(
@@ -137,7 +137,7 @@ class Petition(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="petitions"
     )
-    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    slug = models.SlugField(_("web address"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)
     goal = models.CharField(_("goal in one line"), max_length=300)
     body = models.TextField(_("the case (Markdown)"))

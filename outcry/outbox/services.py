@@ -10,6 +10,8 @@ import contextlib
 import logging
 import smtplib
 from datetime import timedelta
+from time import monotonic
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -22,7 +24,13 @@ from outcry.outbox.models import Message
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 12  # with the back-off, about three days of trying
+# Stop sending a batch this long before its lease runs out, so another worker
+# never claims a message this one is still about to send.
+LEASE_MARGIN = timedelta(minutes=1)
+# With the back-off (1, 2, 4 ... 256 minutes, then every six hours) the last of
+# 21 attempts comes about three days after the first: an outage over a long
+# weekend delays mail but loses none.
+MAX_ATTEMPTS = 21
 
 
 def enqueue(
@@ -51,8 +59,7 @@ def render(message: Message) -> EmailMessage:
     with translation.override(message.language):
         subject = render_to_string(f"{message.template}_subject.txt", context)
         body = render_to_string(f"{message.template}.txt", context)
-    domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    headers = {"Message-ID": f"<outbox-{message.pk}@{domain}>", **message.headers}
+    headers = {"Message-ID": f"<outbox-{message.pk}@{message_id_domain()}>", **message.headers}
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body,
@@ -61,6 +68,11 @@ def render(message: Message) -> EmailMessage:
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,
     )
+
+
+def message_id_domain() -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
 
 
 def claim(*, limit: int = 50, now=None) -> list[Message]:
@@ -79,11 +91,25 @@ def claim(*, limit: int = 50, now=None) -> list[Message]:
         )
         if due:
             Message.objects.filter(pk__in=[m.pk for m in due]).update(leased_until=now + LEASE)
+            for message in due:
+                message.leased_until = now + LEASE
     return due
+
+
+def release(messages: list[Message]) -> None:
+    """Give back claimed messages untried, so the next claim takes them at once."""
+    for message in messages:
+        Message.objects.filter(
+            pk=message.pk, state=Message.State.QUEUED, leased_until=message.leased_until
+        ).update(leased_until=None)
 
 
 def is_permanent(exc: Exception) -> bool:
     """A 5xx answer means the server will never take this message: stop trying."""
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        # Our own From address refused is the same for every message: a setting to
+        # fix, not a reason to drop mail.
+        return False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -91,12 +117,17 @@ def is_permanent(exc: Exception) -> bool:
     return False
 
 
-def record_failure(message: Message, exc: Exception, *, now=None) -> None:
+def record_failure(message: Message, exc: Exception, *, now=None, final: bool = True) -> None:
+    """Count a failed try; give up on a 5xx reply to this message or after MAX_ATTEMPTS.
+
+    `final=False` says the failure is not about this message (the server was away
+    or refused our login), so even a 5xx only defers it.
+    """
     now = now or timezone.now()
     message.attempts += 1
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     message.leased_until = None
-    if is_permanent(exc) or message.attempts >= MAX_ATTEMPTS:
+    if (final and is_permanent(exc)) or message.attempts >= MAX_ATTEMPTS:
         message.state = Message.State.FAILED
         log.warning("outbox message %s failed for good: %s", message.pk, message.last_error)
     else:
@@ -131,12 +162,18 @@ def deliver_due(*, limit: int = 50, now=None) -> int:
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     try:
         connection.open()
-    except Exception as exc:  # server away: every claimed message waits for the next try
+    except Exception as exc:  # server away or login refused: every claimed message waits
         for message in messages:
-            record_failure(message, exc, now=now)
+            record_failure(message, exc, now=now, final=False)
         return 0
+    give_up_at = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
     try:
-        for message in messages:
+        for i, message in enumerate(messages):
+            if monotonic() > give_up_at:
+                # A slow server has used up most of the lease: hand the rest back
+                # rather than risk a second worker sending them too.
+                release(messages[i:])
+                break
             try:
                 connection.send_messages([render(message)])
             except Exception as exc:

@@ -19,7 +19,7 @@ class SignatureForm(forms.Form):
     email = forms.EmailField(
         label=_("Your e-mail address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text=_("We send you a link to confirm your signature. It is never shown."),
+        help_text=_("We send you a link to confirm your signature. Your address is never shown."),
         error_messages={
             "required": _("Please enter your e-mail address."),
             "invalid": _("Please enter an e-mail address like name@example.org."),

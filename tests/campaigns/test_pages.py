@@ -1,0 +1,223 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from outcry.campaigns.models import Comment, goal_for
+from outcry.outbox.models import Message
+from outcry.signing.models import NameDisplay, Signature
+from outcry.signing.services import apply_count_deltas
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SIGNER = {
+    "name": "Ana María Quispe",
+    "email": "ana@example.org",
+    "country": "PE",
+    "postcode": "",
+    "name_display": "full",
+}
+
+
+def test_home_lists_open_petitions_and_archive_lists_closed(client):
+    open_one = factories.petition(title="Open one")
+    closed = factories.petition(title="Closed one", closed_at=timezone.now())
+    draft = factories.petition(title="Draft one", published_at=None)
+    home = client.get("/en/").content.decode()
+    assert open_one.title in home and closed.title not in home and draft.title not in home
+    archive = client.get("/en/archive/").content.decode()
+    assert closed.title in archive and open_one.title not in archive
+
+
+def test_root_redirects_by_browser_language(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="es-PE,es;q=0.9")
+    assert response.status_code == 302 and response["Location"] == "/es/"
+
+
+def test_petition_page_shows_the_case_letter_target_and_count(client):
+    petition = factories.petition(body="Facts **here**.", letter="Dear President Humala,")
+    factories.signature(petition=petition)
+    apply_count_deltas()
+    page = client.get(petition.get_absolute_url()).content.decode()
+    assert "<strong>here</strong>" in page
+    assert "Dear President Humala," in page
+    assert "Ollanta Humala" in page and "President of Peru" in page
+    assert "<strong data-count>1</strong>" in page
+    assert 'max="100"' in page  # first rung of the ladder
+
+
+def test_draft_petition_is_not_public(client):
+    petition = factories.petition(published_at=None)
+    assert client.get(petition.get_absolute_url()).status_code == 404
+
+
+def test_organiser_markdown_cannot_inject_script(client):
+    petition = factories.petition(
+        body='<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>'
+    )
+    page = client.get(petition.get_absolute_url()).content.decode()
+    assert "<script>alert" not in page
+    assert 'href="javascript:' not in page
+    assert "<img src=x" not in page  # left as escaped text, never as markup
+
+
+@pytest.mark.parametrize(
+    ("count", "goal"), [(0, 100), (99, 100), (100, 250), (250, 500), (999, 1000), (2500, 5000)]
+)
+def test_goal_climbs_the_ladder(count, goal):
+    assert goal_for(count) == goal
+
+
+def test_sign_redirects_to_check_your_email(client):
+    petition = factories.petition()
+    response = client.post(f"/en/petitions/{petition.slug}/sign/", SIGNER)
+    assert response.status_code == 302
+    assert response["Location"] == f"/en/petitions/{petition.slug}/thanks/"
+    assert "Check your e-mail" in client.get(response["Location"]).content.decode()
+    signature = Signature.objects.get()
+    assert (signature.language, signature.country) == ("en", "PE")
+
+
+def test_signing_twice_looks_exactly_like_signing_once(client):
+    petition = factories.petition()
+    first = client.post(f"/en/petitions/{petition.slug}/sign/", SIGNER)
+    again = client.post(
+        f"/en/petitions/{petition.slug}/sign/", {**SIGNER, "email": "ANA+x@example.org"}
+    )
+    assert (first.status_code, first["Location"]) == (again.status_code, again["Location"])
+    assert first.content == again.content
+    assert Signature.objects.count() == 1
+    assert Message.objects.count() == 2  # the second e-mail goes to the inbox, not the page
+
+
+def test_sign_form_errors_say_what_to_fix_and_write_nothing(client):
+    petition = factories.petition()
+    response = client.post(
+        f"/en/petitions/{petition.slug}/sign/", {**SIGNER, "email": "not-an-address", "name": ""}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Please enter your name." in page
+    assert "Please enter an e-mail address like name@example.org." in page
+    assert 'href="#id_email"' in page  # the summary links to the field
+    assert not Signature.objects.exists() and not Message.objects.exists()
+
+
+def test_sign_form_errors_come_in_spanish(client):
+    petition = factories.petition()
+    response = client.post(f"/es/petitions/{petition.slug}/sign/", {**SIGNER, "name": ""})
+    assert response.status_code == 400
+    assert 'lang="es"' in response.content.decode()
+    assert "Please enter your name." not in response.content.decode()
+
+
+def test_closed_petition_shows_final_count_and_refuses_sign_post(client):
+    petition = factories.petition(deadline=timezone.now() - timedelta(hours=1))
+    page = client.get(petition.get_absolute_url()).content.decode()
+    assert "This petition is closed" in page and 'action="/en/petitions' not in page.split(
+        "comments"
+    )[0]
+    response = client.post(f"/en/petitions/{petition.slug}/sign/", SIGNER)
+    assert response.status_code == 403
+    assert "closed to new signatures" in response.content.decode()
+    assert not Signature.objects.exists()
+
+
+def test_confirm_link_get_changes_nothing_and_post_confirms(client):
+    petition = factories.petition()
+    client.post(f"/en/petitions/{petition.slug}/sign/", SIGNER)
+    url = Message.objects.get().context["confirm_url"].split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + url)
+    assert page.status_code == 200 and "Confirm my signature" in page.content.decode()
+    assert Signature.objects.get().state == Signature.State.PENDING
+    response = client.post("/" + url)
+    assert response["Location"] == f"/en/petitions/{petition.slug}/confirmed/"
+    assert Signature.objects.get().state == Signature.State.CONFIRMED
+    used = client.get("/" + url)
+    assert used.status_code == 404 and "no longer works" in used.content.decode()
+
+
+def test_signer_list_pages_ten_at_a_time_newest_first(client):
+    petition = factories.petition()
+    now = timezone.now()
+    for i in range(90):
+        factories.signature(
+            petition=petition, name=f"Person Number{i:02d}", confirmed_at=now + timedelta(seconds=i)
+        )
+    factories.signature(petition=petition, confirmed=False, name="Pending Person")
+    apply_count_deltas()
+    page = client.get(f"/en/petitions/{petition.slug}/signatures/").content.decode()
+    assert "90 signatures" in page and "Page 1 of 9" in page
+    assert page.index("Person Number89") < page.index("Person Number80")
+    assert "Person Number79" not in page and "Pending Person" not in page
+    assert 'name="robots" content="noindex"' in page
+    last = client.get(f"/en/petitions/{petition.slug}/signatures/?page=9").content.decode()
+    assert "Person Number00" in last and "Page 9 of 9" in last
+
+
+def test_signer_list_shows_names_only_as_chosen(client):
+    petition = factories.petition()
+    factories.signature(petition=petition, name="Rosa Quispe", name_display=NameDisplay.SHORT)
+    factories.signature(petition=petition, name="Hidden Person", name_display="anonymous")
+    apply_count_deltas()
+    page = client.get(f"/en/petitions/{petition.slug}/signatures/").content.decode()
+    assert "Rosa Q." in page and "Rosa Quispe" not in page
+    assert "Hidden Person" not in page and "Anonymous" in page
+    assert "@example.org" not in page
+
+
+def test_count_json_is_cacheable_and_personal_data_free(client):
+    petition = factories.petition()
+    factories.signature(petition=petition, email="secret@example.org")
+    apply_count_deltas()
+    response = client.get(f"/petitions/{petition.slug}/count.json")
+    assert response.json() == {
+        "slug": petition.slug, "signature_count": 1, "goal": 100, "open": True
+    }
+    assert "max-age=5" in response["Cache-Control"]
+
+
+def test_share_links_and_open_graph_tags(client):
+    petition = factories.petition(title="Protect protesters")
+    page = client.get(petition.get_absolute_url()).content.decode()
+    for host in ("facebook.com/sharer", "x.com/intent/post", "wa.me", "t.me/share", "mailto:?"):
+        assert host in page
+    assert '<meta property="og:title" content="Protect protesters">' in page
+    assert 'name="twitter:card"' in page
+    assert "<script src=\"http" not in page  # no third-party script
+
+
+def test_country_defaults_from_browser_language(client):
+    petition = factories.petition()
+    page = client.get(petition.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="es-PE,es;q=0.8")
+    assert '<option value="PE" selected>' in page.content.decode()
+
+
+def test_comment_is_held_or_shown_as_the_petition_says(client):
+    held = factories.petition(comments_premoderated=True)
+    shown = factories.petition(comments_premoderated=False)
+    data = {"name": "Luis", "email": "luis@example.org", "text": "Because it matters."}
+    response = client.post(f"/en/petitions/{held.slug}/comments/", data)
+    assert response["Location"] == f"/en/petitions/{held.slug}/comments/thanks/"
+    assert "Because it matters." not in client.get(held.get_absolute_url()).content.decode()
+    Comment.objects.filter(petition=held).update(status=Comment.Status.APPROVED)
+    assert "Because it matters." in client.get(held.get_absolute_url()).content.decode()
+    client.post(f"/en/petitions/{shown.slug}/comments/", data)
+    page = client.get(shown.get_absolute_url()).content.decode()
+    assert "Because it matters." in page and "luis@example.org" not in page
+
+
+def test_comment_errors_write_nothing(client):
+    petition = factories.petition()
+    response = client.post(f"/en/petitions/{petition.slug}/comments/", {"name": "Luis"})
+    assert response.status_code == 400
+    assert "Please write your comment." in response.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_update_shows_on_the_petition_page(client):
+    petition = factories.petition()
+    petition.updates.create(title="Delivered to the palace", body="We handed it in.")
+    page = client.get(petition.get_absolute_url()).content.decode()
+    assert "Delivered to the palace" in page and "We handed it in." in page

@@ -1,0 +1,27 @@
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files(django_db_setup):
+    """Pages use the production (manifest) static storage, so collect once per run."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """A request in Spanish leaves Spanish active in the thread; start each test in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

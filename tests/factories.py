@@ -1,0 +1,77 @@
+"""Small builders for tests: each makes one thing with sensible defaults."""
+
+import itertools
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from outcry.campaigns.models import Membership, Organisation, Petition, Role, Target
+from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+
+_seq = itertools.count(1)
+
+
+def organisation(**kwargs) -> Organisation:
+    n = next(_seq)
+    return Organisation.objects.create(**{"name": f"Org {n}", "slug": f"org-{n}", **kwargs})
+
+
+def user(*, org=None, role=Role.OWNER, **kwargs):
+    n = next(_seq)
+    u = get_user_model().objects.create_user(
+        username=kwargs.pop("username", f"user{n}"),
+        password="pw-for-tests-1",
+        is_staff=True,
+        **kwargs,
+    )
+    if org is not None:
+        Membership.objects.create(organisation=org, user=u, role=role)
+    return u
+
+
+def target(*, org=None, **kwargs) -> Target:
+    return Target.objects.create(
+        organisation=org or organisation(),
+        **{"name": "Ollanta Humala", "role": "President of Peru", **kwargs},
+    )
+
+
+def petition(*, org=None, **kwargs) -> Petition:
+    org = org or organisation()
+    n = next(_seq)
+    defaults = {
+        "slug": f"petition-{n}",
+        "title": f"Petition {n}",
+        "goal": "Stop the use of lethal force on protesters",
+        "body": "The **case** for change.",
+        "letter": "Dear President,\n\nPlease act.\n\nSincerely,",
+        "published_at": timezone.now() - timedelta(days=1),
+    }
+    defaults.update(kwargs)
+    if "target" not in defaults:
+        defaults["target"] = target(org=org)
+    return Petition.objects.create(organisation=org, **defaults)
+
+
+def signature(*, petition, confirmed=True, **kwargs) -> Signature:
+    n = next(_seq)
+    email = kwargs.pop("email", f"signer{n}@example.org")
+    now = timezone.now()
+    sig = Signature.objects.create(
+        petition=petition,
+        email=email,
+        email_canonical=canonical_email(email),
+        **{
+            "name": f"Signer Number{n}",
+            "country": "PE",
+            "name_display": NameDisplay.FULL,
+            "language": "en",
+            "state": Signature.State.CONFIRMED if confirmed else Signature.State.PENDING,
+            "confirmed_at": now if confirmed else None,
+            **kwargs,
+        },
+    )
+    if confirmed:
+        CountDelta.objects.create(petition=petition, delta=1)
+    return sig

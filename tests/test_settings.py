@@ -1,0 +1,54 @@
+"""Settings come from the environment, and a bad value stops start-up naming it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def start(env: dict) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "EMAIL_URL"}}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "outcry", "check"],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"EMAIL_URL": "http://mail"}, "EMAIL_URL"),
+        ({"CACHE_URL": "memcached://x"}, "CACHE_URL"),
+        ({"EMAIL_TIMEOUT": "soon"}, "EMAIL_TIMEOUT"),
+        ({"ALLOWED_HOSTS": "outcry.example.org", "EMAIL_URL": "smtp://m:25"}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": "outcry.example.org", "SECRET_KEY": "x" * 60}, "EMAIL_URL"),
+    ],
+)
+def test_bad_setting_stops_start_up_naming_the_variable(tmp_path, env, named):
+    result = start({"OUTCRY_VAR_DIR": str(tmp_path), **env})
+    assert result.returncode != 0
+    assert named in result.stderr.splitlines()[-1]
+
+
+def test_local_install_generates_and_keeps_its_secret_key(tmp_path):
+    assert start({"OUTCRY_VAR_DIR": str(tmp_path)}).returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert start({"OUTCRY_VAR_DIR": str(tmp_path)}).returncode == 0
+    assert (tmp_path / "secret_key").read_text() == key
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(settings):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: the PostgreSQL run checks the other engine")
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in settings.DATABASES["default"]["OPTIONS"]["init_command"]
