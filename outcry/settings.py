@@ -126,11 +126,11 @@ LOCAL_MAIL = not EMAIL_URL
 if LOCAL_MAIL:
     if not LOCAL_INSTALL:
         raise ImproperlyConfigured(
-            "EMAIL_URL must be set (smtp://...) when ALLOWED_HOSTS names a public host; "
+            "EMAIL_URL must be set (smtp://... or submission://...) when ALLOWED_HOSTS names a public host; "
             "the local mailbox is for local installs only"
         )
 else:
-    env_url("EMAIL_URL", EMAIL_URL, schemes=("smtp", "smtps", "submission"))
+    env_url("EMAIL_URL", EMAIL_URL, schemes=("smtp", "submission"))
     try:
         _email = dj_email_url.parse(EMAIL_URL)
     except Exception as exc:

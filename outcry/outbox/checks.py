@@ -8,7 +8,7 @@ def local_mail_is_not_for_production(app_configs, **kwargs):
         return [
             Warning(
                 "EMAIL_URL is not set: e-mail stays in the local mailbox and reaches nobody.",
-                hint="Set EMAIL_URL=smtp://user:password@host:587 (or smtps://).",
+                hint="Set EMAIL_URL=submission://user:password@host:587 (STARTTLS).",
                 id="outcry.W001",
             )
         ]
