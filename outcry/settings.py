@@ -126,8 +126,8 @@ LOCAL_MAIL = not EMAIL_URL
 if LOCAL_MAIL:
     if not LOCAL_INSTALL:
         raise ImproperlyConfigured(
-            "EMAIL_URL must be set (smtp://... or submission://...) when ALLOWED_HOSTS names a public host; "
-            "the local mailbox is for local installs only"
+            "EMAIL_URL must be set (smtp://... or submission://...) when ALLOWED_HOSTS "
+            "names a public host; the local mailbox is for local installs only"
         )
 else:
     env_url("EMAIL_URL", EMAIL_URL, schemes=("smtp", "submission"))

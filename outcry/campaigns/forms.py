@@ -3,8 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CommentForm(forms.Form):
-    label_suffix = ""
     required_css_class = "required"
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the sign form on the same page already uses id_name, id_email.
+        kwargs.setdefault("auto_id", "comment_%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     name = forms.CharField(
         label=_("Your name"),

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.forms import CommentForm
 from outcry.campaigns.models import Comment, Petition
 from outcry.campaigns.services import post_comment
@@ -51,7 +52,8 @@ def render_petition(request, petition, *, form=None, comment_form=None, status=2
         "updates": petition.updates.all()[:10],
         "is_open": petition.is_open(),
         "error": error,
-        "page_url": settings.SITE_URL + request.path,
+        "page_url": settings.SITE_URL + petition.get_absolute_url(),
+        "language_links": language_links(petition.get_absolute_url()),
     }
     return render(request, "campaigns/petition.html", context, status=status)
 

@@ -7,8 +7,11 @@ from outcry.signing.models import NameDisplay, Signature
 
 
 class SignatureForm(forms.Form):
-    label_suffix = ""
     required_css_class = "required"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     name = forms.CharField(
         label=_("Your name"),

@@ -40,6 +40,37 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest):
+    """pytest-django's live server, with /static/ served by the app's own WhiteNoise.
+
+    pytest-django wraps the server in staticfiles' StaticFilesHandler, which looks
+    files up through the finders and so answers 404 for the hashed names that the
+    manifest storage (the production one) writes into pages: every page would be
+    tested unstyled, and axe's colour-contrast rule would judge the wrong colours.
+    Passing /static/ through to the app lets WhiteNoise serve the collected files,
+    as it does in production.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = _app_serves_static
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _app_serves_static(application):
+    return application
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless system Chromium for the whole session."""
     if not (os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK)):

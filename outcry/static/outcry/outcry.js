@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // After a failed submit, move focus to the list of what to fix.
+  var errors = document.querySelector(".errors");
+  if (errors) errors.focus();
+
   // The open letter closes with the name being typed into the sign form.
   var nameInput = document.querySelector("form.sign input[name=name]");
   var signed = document.querySelector("[data-letter-name]");
