@@ -9,15 +9,6 @@ def _static_files(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
 def _english_by_default():
     """A request in Spanish leaves Spanish active in the thread; start each test in English."""
     from django.utils import translation

@@ -54,7 +54,7 @@ def test_draft_petition_is_not_public(client):
 
 def test_organiser_markdown_cannot_inject_script(client):
     petition = factories.petition(
-        body='<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>'
+        body="<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     )
     page = client.get(petition.get_absolute_url()).content.decode()
     assert "<script>alert" not in page
@@ -115,9 +115,10 @@ def test_sign_form_errors_come_in_spanish(client):
 def test_closed_petition_shows_final_count_and_refuses_sign_post(client):
     petition = factories.petition(deadline=timezone.now() - timedelta(hours=1))
     page = client.get(petition.get_absolute_url()).content.decode()
-    assert "This petition is closed" in page and 'action="/en/petitions' not in page.split(
-        "comments"
-    )[0]
+    assert (
+        "This petition is closed" in page
+        and 'action="/en/petitions' not in page.split("comments")[0]
+    )
     response = client.post(f"/en/petitions/{petition.slug}/sign/", SIGNER)
     assert response.status_code == 403
     assert "closed to new signatures" in response.content.decode()
@@ -173,7 +174,10 @@ def test_count_json_is_cacheable_and_personal_data_free(client):
     apply_count_deltas()
     response = client.get(f"/petitions/{petition.slug}/count.json")
     assert response.json() == {
-        "slug": petition.slug, "signature_count": 1, "goal": 100, "open": True
+        "slug": petition.slug,
+        "signature_count": 1,
+        "goal": 100,
+        "open": True,
     }
     assert "max-age=5" in response["Cache-Control"]
 
@@ -185,7 +189,7 @@ def test_share_links_and_open_graph_tags(client):
         assert host in page
     assert '<meta property="og:title" content="Protect protesters">' in page
     assert 'name="twitter:card"' in page
-    assert "<script src=\"http" not in page  # no third-party script
+    assert '<script src="http' not in page  # no third-party script
 
 
 def test_country_defaults_from_browser_language(client):
