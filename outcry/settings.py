@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "outcry.campaigns",
     "outcry.signing",
     "outcry.outbox",
+    "outcry.actions",
 ]
 
 MIDDLEWARE = [
@@ -183,9 +184,10 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Petitions
+# Confirmation links, for signatures and letters alike
 CONFIRMATION_TOKEN_DAYS = env_int("CONFIRMATION_TOKEN_DAYS", 14, minimum=1)
-COUNT_INTERVAL_SECONDS = env_int("COUNT_INTERVAL_SECONDS", 2, minimum=1)
+# Urgent actions: at most this many letters an hour reach one official through Outcry.
+LETTERS_PER_TARGET_PER_HOUR = env_int("LETTERS_PER_TARGET_PER_HOUR", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.static import serve
 
+from outcry.actions import views as actions
 from outcry.campaigns import views as campaigns
 from outcry.outbox import views as outbox
 from outcry.signing import views as signing
@@ -13,6 +14,13 @@ admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} organise
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
+    path("organiser/actions/<int:pk>/totals/", actions.totals_report, name="action_totals"),
+    path(
+        "organiser/actions/<int:pk>/totals.pdf",
+        actions.totals_report,
+        {"fmt": "pdf"},
+        name="action_totals_pdf",
+    ),
     path("mailbox/", outbox.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),
     # Uploaded images. A large deployment may put a CDN in front of this path.
@@ -30,5 +38,19 @@ urlpatterns += i18n_patterns(
     path("petitions/<slug:slug>/comments/", campaigns.comment, name="comment"),
     path("petitions/<slug:slug>/comments/thanks/", campaigns.comment_thanks, name="comment_thanks"),
     path("confirm/<str:token>/", signing.confirm, name="confirm"),
+    path("actions/ua-<int:serial>-<int:year>/", actions.detail, name="action"),
+    path("actions/ua-<int:serial>-<int:year>/write/", actions.write, name="write_letters"),
+    path("actions/ua-<int:serial>-<int:year>/print/", actions.print_letter, name="print_letters"),
+    path("actions/ua-<int:serial>-<int:year>/send/", actions.send, name="send_letters"),
+    path("actions/ua-<int:serial>-<int:year>/sent/", actions.letters_sent, name="letters_sent"),
+    path("actions/ua-<int:serial>-<int:year>/report/", actions.report, name="report"),
+    path(
+        "actions/ua-<int:serial>-<int:year>/report/thanks/",
+        actions.report_thanks,
+        name="report_thanks",
+    ),
+    path("letters/confirm/<str:token>/", actions.confirm_letters, name="confirm_letters"),
+    path("letters/<str:token>/", actions.letters_status, name="letters_status"),
+    path("reports/<str:token>/", actions.amend_report, name="amend_report"),
     path("unsubscribe/<str:token>/", signing.unsubscribe, name="unsubscribe"),
 )

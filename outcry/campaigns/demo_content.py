@@ -71,7 +71,7 @@ Sincerely,
         "role": "President of Peru",
         "institution": "Presidency of the Republic of Peru",
         "country": "PE",
-        "salutation": "Dear President Humala",
+        "salutations": {"en": "Dear President Humala,", "es": "Señor Presidente Humala:"},
         "language": "es",
         "emails": ["despacho@presidencia.gob.pe.example"],
     },
@@ -140,6 +140,13 @@ before you send anything.
     "letters": {
         "es": {
             "subject": "Perú: Alto al uso ilegítimo de la fuerza contra manifestantes",
+            "call_script": (
+                "Buenos días. Llamo para expresar mi preocupación por las personas muertas y "
+                "heridas en las protestas en Perú, entre ellas 18 en Juliaca el 9 de enero de "
+                "2023. Pido que cese todo uso ilegítimo de la fuerza, que se atienda a las "
+                "personas heridas y que se investigue cada muerte de forma independiente. "
+                "Muchas gracias."
+            ),
             "body": """\
 Me dirijo a usted con profunda preocupación por la muerte de 18 personas y por las
 decenas de heridos que dejó la represión de las protestas en Juliaca el 9 de enero de
@@ -162,6 +169,12 @@ Atentamente,
         },
         "en": {
             "subject": "Peru: End unlawful force against protesters",
+            "call_script": (
+                "Hello. I am calling about the protesters killed and injured in Peru, including "
+                "18 people in Juliaca on 9 January 2023. I ask that all unlawful use of force "
+                "stop, that the injured receive care, and that every death is investigated "
+                "independently. Thank you."
+            ),
             "body": """\
 I am writing to express my deep concern at the deaths of 18 people and the injuries
 suffered by dozens more in Juliaca on 9 January 2023, when the protests there were
@@ -187,7 +200,10 @@ Yours sincerely,
             "role": "President of Peru",
             "institution": "Presidency of the Republic of Peru",
             "country": "PE",
-            "salutation": "Dear Madam President Dina Boluarte",
+            "salutations": {
+                "en": "Dear Madam President Dina Boluarte,",
+                "es": "Señora Presidenta Dina Boluarte:",
+            },
             "language": "es",
             "postal_address": "Jr. De la Unión S/N, cuadra uno\nLima – Lima 15001\nPerú",
             "emails": ["despacho@presidencia.gob.pe.example"],
@@ -203,7 +219,7 @@ Yours sincerely,
             "role": "Ambassador of Peru to the USA",
             "institution": "Embassy of Peru",
             "country": "US",
-            "salutation": "Dear Ambassador",
+            "salutations": {"en": "Dear Ambassador,", "es": "Señor Embajador:"},
             "language": "es",
             "postal_address": "1700 Massachusetts Ave. NW\nWashington DC 20036\nUSA",
             "emails": ["digitaldiplomacy@embassyofperu.example"],

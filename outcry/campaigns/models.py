@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -87,11 +89,21 @@ class Target(models.Model):
     role = models.CharField(_("title or role"), max_length=200)
     institution = models.CharField(_("institution"), max_length=200, blank=True)
     country = CountryField(_("country"), blank=True)
-    salutation = models.CharField(_("salutation"), max_length=200, blank=True)
+    # {"es": "Señora Presidenta:", "en": "Dear Madam President,"}: letters open with the
+    # salutation in their own language.
+    salutations = models.JSONField(_("salutations by language"), default=dict, blank=True)
     language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
+    postal_address = models.TextField(_("postal address"), blank=True)
     emails = models.JSONField(_("e-mail addresses"), default=list, blank=True)
+    phones = models.JSONField(_("phone numbers"), default=list, blank=True)
+    fax = models.CharField(_("fax"), max_length=40, blank=True)
+    # [{"network": "twitter", "handle": "@PeruInTheUSA", "url": "https://..."}]
+    social = models.JSONField(_("social media profiles"), default=list, blank=True)
+    contact_form_url = models.URLField(_("contact form address"), blank=True)
+    # Outcry spreads e-mails to one target over time: the next free sending slot.
+    next_email_slot = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -102,6 +114,22 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.name}, {self.role}"
+
+    def greeting(self, language: str) -> str:
+        return (
+            self.salutations.get(language)
+            or self.salutations.get(self.language)
+            or next(iter(self.salutations.values()), self.name)
+        )
+
+    def social_profiles(self):
+        """Each profile with the address that opens a post to it, where the network has one."""
+        for profile in self.social:
+            handle = profile.get("handle", "")
+            intent = ""
+            if profile.get("network") in ("twitter", "x") and handle:
+                intent = "https://x.com/intent/post?text=" + quote(handle + " ", safe="")
+            yield {**profile, "intent": intent}
 
 
 LADDER_STEPS = (1, 2.5, 5)

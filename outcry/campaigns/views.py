@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from outcry.actions.models import UrgentAction
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.forms import CommentForm
 from outcry.campaigns.models import Comment, Petition
@@ -31,13 +32,25 @@ def published_petition(slug):
 
 
 def home(request):
-    petitions = Petition.objects.open().select_related("target")
-    return render(request, "campaigns/home.html", {"petitions": petitions})
+    return render(
+        request,
+        "campaigns/home.html",
+        {
+            "petitions": Petition.objects.open().select_related("target"),
+            "urgent_actions": UrgentAction.objects.open(),
+        },
+    )
 
 
 def archive(request):
-    petitions = Petition.objects.closed().select_related("target")
-    return render(request, "campaigns/archive.html", {"petitions": petitions})
+    return render(
+        request,
+        "campaigns/archive.html",
+        {
+            "petitions": Petition.objects.closed().select_related("target"),
+            "urgent_actions": UrgentAction.objects.closed(),
+        },
+    )
 
 
 def render_petition(request, petition, *, form=None, comment_form=None, status=200, error=""):

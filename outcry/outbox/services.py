@@ -41,6 +41,7 @@ def enqueue(
     language: str,
     headers: dict | None = None,
     reply_to: str = "",
+    not_before=None,
 ) -> Message:
     """Queue an e-mail. Call it inside the transaction that causes the e-mail."""
     return Message.objects.create(
@@ -50,6 +51,7 @@ def enqueue(
         language=language,
         headers=headers or {},
         reply_to=reply_to,
+        next_attempt_at=not_before or timezone.now(),
     )
 
 

@@ -4,6 +4,7 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django_countries import countries
 from markdown_it import MarkdownIt
 
 register = template.Library()
@@ -33,3 +34,13 @@ def share_links(url: str, text: str):
             (_("E-mail"), f"mailto:?subject={t}&body={t}%0A%0A{u}"),
         ],
     }
+
+
+@register.filter
+def greeting(target, language: str) -> str:
+    return target.greeting(language)
+
+
+@register.filter
+def country_name(code: str) -> str:
+    return countries.name(code) or code

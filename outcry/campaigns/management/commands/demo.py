@@ -1,6 +1,6 @@
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from outcry.actions.models import CaseTarget, SampleLetter, UrgentAction
 from outcry.campaigns import demo_content
 from outcry.campaigns.models import Comment, Membership, Organisation, Petition, Role, Target
 from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
@@ -57,6 +58,15 @@ LAST = [
 DEMO_SIGNERS = 90
 
 
+def unwrap(text: str) -> str:
+    """Join the source's hard-wrapped lines: a letter's lines are its paragraphs."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+def aware(day: str):
+    return timezone.make_aware(datetime.fromisoformat(day).replace(hour=12))
+
+
 class Command(BaseCommand):
     help = "Load the demo campaigns and an organiser login. Safe to run again: keeps all data."
 
@@ -69,6 +79,12 @@ class Command(BaseCommand):
             if not Petition.objects.filter(slug=demo_content.PETITION["slug"]).exists():
                 self.petition(org)
                 self.stdout.write("Loaded the demo petition.")
+            ua = demo_content.URGENT_ACTION
+            if not UrgentAction.objects.filter(
+                organisation=org, serial=ua["serial"], year=ua["year"]
+            ).exists():
+                self.urgent_action(org, ua)
+                self.stdout.write(f"Loaded the demo urgent action UA {ua['serial']}.22.")
         apply_count_deltas()
         if password:
             self.stdout.write(
@@ -108,6 +124,55 @@ class Command(BaseCommand):
             petition.image.save(data["image"], File(image), save=False)
         petition.save()
         self.signers(petition, now)
+
+    def urgent_action(self, org, data):
+        """UA 105.22 and the action it follows. Open for action: its deadline is moved
+        to the future, while the dates of the story stay true."""
+        earlier = data["follows"]
+        first = UrgentAction.objects.create(
+            organisation=org,
+            serial=earlier["serial"],
+            year=earlier["year"],
+            headline=earlier["headline"],
+            country=data["country"],
+            summary=earlier["summary"],
+            people_at_risk=data["people_at_risk"],
+            pronouns=data["pronouns"],
+            status=UrgentAction.Status.UPDATED,
+            published_at=aware(earlier["published"]),
+            preferred_language=data["preferred_language"],
+        )
+        action = UrgentAction.objects.create(
+            organisation=org,
+            serial=data["serial"],
+            year=data["year"],
+            follows=first,
+            headline=data["headline"],
+            country=data["country"],
+            summary=data["summary"],
+            people_at_risk=data["people_at_risk"],
+            pronouns=data["pronouns"],
+            published_at=aware(data["published"]),
+            deadline=timezone.localdate() + timedelta(days=60),
+            preferred_language=data["preferred_language"],
+            take_action=data["actions"].replace("7 March 2023", "the deadline"),
+            background=data["background"],
+        )
+        for group, people in (
+            (CaseTarget.Group.TARGET, data["targets"]),
+            (CaseTarget.Group.COPY, data["copies_to"]),
+        ):
+            for position, fields in enumerate(people):
+                target = Target.objects.create(organisation=org, **fields)
+                CaseTarget.objects.create(
+                    action=action, target=target, group=group, position=position
+                )
+                if group == CaseTarget.Group.TARGET:
+                    CaseTarget.objects.create(action=first, target=target, group=group)
+        for language, letter in data["letters"].items():
+            SampleLetter.objects.create(
+                action=action, language=language, **{**letter, "body": unwrap(letter["body"])}
+            )
 
     def signers(self, petition, now):
         """Ninety made-up supporters, so the counter, list and pages have something to show."""

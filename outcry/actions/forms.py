@@ -1,0 +1,123 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from outcry.actions.models import CHANNELS
+
+
+class OutcryForm(forms.Form):
+    required_css_class = "required"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def country_field():
+    return LazyTypedChoiceField(
+        label=_("Your country"),
+        choices=[("", _("Choose your country"))] + list(countries),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+        error_messages={"required": _("Please choose your country.")},
+    )
+
+
+class TargetChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj):
+        return f"{obj.name}, {obj.role}"
+
+
+class WriteForm(OutcryForm):
+    """The letter an activist writes: to whom, in which language, with what words."""
+
+    targets = TargetChoiceField(
+        queryset=None,
+        label=_("Write to"),
+        error_messages={"required": _("Please choose at least one person to write to.")},
+    )
+    language = forms.ChoiceField(label=_("Language of the letter"), choices=settings.LANGUAGES)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(
+        label=_("Your letter"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        error_messages={"required": _("Please write your letter.")},
+    )
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Please enter your name: the letter is signed with it.")},
+    )
+
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = action.ordered_targets()
+        self.fields["language"].choices = [
+            (code, name)
+            for code, name in settings.LANGUAGES
+            if code in {letter.language for letter in action.letters.all()}
+        ] or settings.LANGUAGES
+
+
+class SendForm(WriteForm):
+    """The same letter, plus the activist's own address to confirm before Outcry sends it."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        help_text=_("We send you a link to confirm. The officials can reply to this address."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter an e-mail address like name@example.org."),
+        },
+    )
+    country = country_field()
+
+
+class ReportForm(OutcryForm):
+    country = country_field()
+    targets = TargetChoiceField(queryset=None, label=_("Whom did you contact?"), required=False)
+    email = forms.EmailField(
+        label=_("Your e-mail address (optional)"),
+        required=False,
+        help_text=_("Only to send you a link to change your report, and updates if you ask."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    wants_updates = forms.BooleanField(label=_("Send me updates on this case."), required=False)
+
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = action.ordered_targets()
+        for field, label in CHANNELS:
+            self.fields[field] = forms.IntegerField(
+                label=label,
+                min_value=0,
+                max_value=999,
+                initial=0,
+                required=False,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                error_messages={
+                    "min_value": _("Please enter a number from 0 to 999."),
+                    "max_value": _("Please enter a number from 0 to 999."),
+                    "invalid": _("Please enter a whole number."),
+                },
+            )
+        self.order_fields([f for f, _label in CHANNELS])
+
+    def channel_fields(self):
+        return [self[f] for f, _label in CHANNELS]
+
+    def clean(self):
+        data = super().clean()
+        for field, _label in CHANNELS:
+            data[field] = data.get(field) or 0
+        if not self.errors and not any(data[f] for f, _label in CHANNELS):
+            raise forms.ValidationError(_("Please tell us at least one thing you did."))
+        if data.get("wants_updates") and not data.get("email"):
+            self.add_error("email", _("Please enter your e-mail address to get updates."))
+        return data

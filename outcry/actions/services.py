@@ -1,0 +1,248 @@
+"""Urgent actions: letters to officials, e-mailed through Outcry or not, and reports."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from outcry.actions.models import (
+    CHANNELS,
+    ActionReport,
+    LetterBatch,
+    SentLetter,
+    UrgentAction,
+)
+from outcry.campaigns.models import Target
+from outcry.outbox.models import Message
+from outcry.outbox.services import enqueue
+from outcry.signing.models import hash_token, new_token
+from outcry.signing.services import localised_url
+
+REPORT_SALT = "outcry.actions.report"
+BATCH_SALT = "outcry.actions.batch"
+
+
+class NotTakingLetters(Exception):
+    pass
+
+
+def compose(*, target: Target, language: str, body: str, name: str) -> str:
+    """The letter as the target receives it: their salutation, the text, the writer's name."""
+    return f"{target.greeting(language)}\n\n{body.strip()}\n\n{name.strip()}\n"
+
+
+@dataclass
+class Draft:
+    target: Target
+    subject: str
+    body: str  # composed, ready to send
+
+
+def request_letters(
+    *,
+    action: UrgentAction,
+    name: str,
+    email: str,
+    country: str,
+    language: str,
+    drafts: list[Draft],
+    now=None,
+) -> LetterBatch:
+    """Keep the activist's letters and ask them to confirm their address before any goes out."""
+    now = now or timezone.now()
+    if not action.takes_letters(timezone.localdate(now)):
+        raise NotTakingLetters
+    raw, digest = new_token()
+    with transaction.atomic():
+        batch = LetterBatch.objects.create(
+            action=action,
+            name=name,
+            email=email,
+            country=country,
+            language=language,
+            token_hash=digest,
+            token_expires_at=now + timedelta(days=settings.CONFIRMATION_TOKEN_DAYS),
+            created_at=now,
+        )
+        SentLetter.objects.bulk_create(
+            SentLetter(batch=batch, target=d.target, subject=d.subject, body=d.body) for d in drafts
+        )
+        enqueue(
+            to=email,
+            template="actions/email/confirm_letters",
+            language=language,
+            context={
+                "name": name,
+                "number": action.number,
+                "headline": action.headline,
+                "targets": [d.target.name for d in drafts],
+                "confirm_url": localised_url("confirm_letters", language, raw),
+                "days": settings.CONFIRMATION_TOKEN_DAYS,
+            },
+        )
+    return batch
+
+
+def batch_for_token(raw_token: str, *, now=None) -> LetterBatch | None:
+    return (
+        LetterBatch.objects.select_related("action")
+        .filter(token_hash=hash_token(raw_token), token_expires_at__gt=now or timezone.now())
+        .first()
+    )
+
+
+def confirm_letters(*, raw_token: str, now=None) -> LetterBatch | None:
+    """Queue the batch's letters, each in the next free slot of its target's hourly cap."""
+    now = now or timezone.now()
+    spacing = timedelta(seconds=3600 / settings.LETTERS_PER_TARGET_PER_HOUR)
+    with transaction.atomic():
+        batch = (
+            LetterBatch.objects.select_for_update()
+            .select_related("action")
+            .filter(token_hash=hash_token(raw_token), token_expires_at__gt=now)
+            .first()
+        )
+        if batch is None:
+            return None
+        if not batch.action.takes_letters(timezone.localdate(now)):
+            raise NotTakingLetters
+        batch.token_hash = batch.token_expires_at = None
+        batch.confirmed_at = now
+        batch.save(update_fields=["token_hash", "token_expires_at", "confirmed_at"])
+        letters = list(batch.letters.order_by("target_id"))
+        # Locking targets in id order: two batches to the same officials queue, never deadlock.
+        targets = Target.objects.select_for_update().in_bulk([x.target_id for x in letters])
+        for letter in letters:
+            target = targets[letter.target_id]
+            slot = max(now, target.next_email_slot or now)
+            target.next_email_slot = slot + spacing
+            target.save(update_fields=["next_email_slot"])
+            letter.message = enqueue(
+                to=target.emails[0],
+                reply_to=batch.email,
+                template="actions/email/letter",
+                language=batch.language,
+                context={"subject": letter.subject, "body": letter.body},
+                not_before=slot,
+            )
+            letter.save(update_fields=["message"])
+    return batch
+
+
+def batch_token(batch: LetterBatch) -> str:
+    return signing.dumps(batch.pk, salt=BATCH_SALT)
+
+
+def batch_for_status(token: str) -> LetterBatch | None:
+    try:
+        pk = signing.loads(token, salt=BATCH_SALT)
+    except signing.BadSignature:
+        return None
+    return LetterBatch.objects.select_related("action").filter(pk=pk).first()
+
+
+def save_report(
+    *, action: UrgentAction, data: dict, targets, language: str, report=None, now=None
+) -> ActionReport:
+    """Create or amend an activist's report; implausible numbers wait for an organiser."""
+    now = now or timezone.now()
+    created = report is None
+    report = report or ActionReport(action=action, created_at=now)
+    for field, _label in CHANNELS:
+        setattr(report, field, data[field])
+    report.country = data["country"]
+    report.language = language
+    report.updated_at = now
+    if data.get("email"):
+        report.email = data["email"]
+        report.wants_updates = data.get("wants_updates", False)
+    if report.status != ActionReport.Status.REJECTED:
+        report.status = (
+            ActionReport.Status.COUNTED if report.plausible() else ActionReport.Status.HELD
+        )
+    report.late = report.late or not action.takes_letters(timezone.localdate(now))
+    with transaction.atomic():
+        report.save()
+        report.targets.set(targets)
+        if created and report.email:
+            enqueue(
+                to=report.email,
+                template="actions/email/report_received",
+                language=language,
+                context={
+                    "number": action.number,
+                    "headline": action.headline,
+                    "amend_url": localised_url("amend_report", language, report_token(report)),
+                    "wants_updates": report.wants_updates,
+                },
+            )
+    return report
+
+
+def report_token(report: ActionReport) -> str:
+    return signing.dumps(report.pk, salt=REPORT_SALT)
+
+
+def report_for_token(token: str) -> ActionReport | None:
+    try:
+        pk = signing.loads(token, salt=REPORT_SALT)
+    except signing.BadSignature:
+        return None
+    return ActionReport.objects.select_related("action").filter(pk=pk).first()
+
+
+@dataclass
+class Totals:
+    channels: list[tuple[str, str, int]]  # field, label, total
+    people: int
+    by_country: list[tuple[str, int, int]]  # country code, people, actions
+    emails_through_outcry: int
+
+    @property
+    def actions(self) -> int:
+        return sum(n for _f, _l, n in self.channels)
+
+
+def totals(action: UrgentAction) -> Totals:
+    """What activists did on a case: counted reports plus letters Outcry delivered.
+
+    Only aggregates leave this function: it is what the officials receive.
+    """
+    counted = ActionReport.objects.filter(action=action, status=ActionReport.Status.COUNTED)
+    sums = counted.aggregate(people=Count("id"), **{f: Sum(f, default=0) for f, _label in CHANNELS})
+    delivered = SentLetter.objects.filter(batch__action=action, message__state=Message.State.SENT)
+    outcry_emails = delivered.count()
+    # People who e-mailed through Outcry and did not also report under the same address.
+    reported = counted.exclude(email="").values("email")
+    writers = (
+        LetterBatch.objects.filter(action=action, letters__in=delivered)
+        .exclude(email__in=reported)
+        .values("email", "country")
+        .annotate(n=Count("letters", distinct=True))
+    )
+    channels = [
+        (f, label, sums[f] + (outcry_emails if f == "emails" else 0)) for f, label in CHANNELS
+    ]
+    by_country: dict[str, list[int]] = {}
+    per_country = counted.values("country").annotate(
+        people=Count("id"), **{f: Sum(f, default=0) for f, _label in CHANNELS}
+    )
+    for row in per_country.order_by():
+        by_country[row["country"]] = [row["people"], sum(row[f] for f, _label in CHANNELS)]
+    for row in writers.order_by():
+        entry = by_country.setdefault(row["country"], [0, 0])
+        entry[0] += 1
+        entry[1] += row["n"]
+    country_rows = sorted(
+        ((code, p, n) for code, (p, n) in by_country.items()), key=lambda r: (-r[2], r[0])
+    )
+    return Totals(
+        channels=channels,
+        people=sums["people"] + len({row["email"] for row in writers}),
+        by_country=country_rows,
+        emails_through_outcry=outcry_emails,
+    )
