@@ -75,3 +75,47 @@ def signature(*, petition, confirmed=True, **kwargs) -> Signature:
     if confirmed:
         CountDelta.objects.create(petition=petition, delta=1)
     return sig
+
+
+def urgent_action(*, org=None, targets=None, copies=None, **kwargs):
+    """A published, open case with a Spanish and an English sample letter."""
+    from outcry.actions.models import CaseTarget, SampleLetter, UrgentAction
+
+    org = org or organisation()
+    n = next(_seq)
+    fields = {
+        "serial": 100 + n,
+        "year": 2022,
+        "headline": "18 killed during protests",
+        "country": "PE",
+        "summary": "Security forces killed protesters.",
+        "people_at_risk": "Protesters in Peru",
+        "pronouns": "they/them",
+        "published_at": timezone.now() - timedelta(days=1),
+        "deadline": timezone.localdate() + timedelta(days=30),
+        "preferred_language": "es",
+        **kwargs,
+    }
+    action = UrgentAction.objects.create(organisation=org, **fields)
+    if targets is None:
+        targets = [
+            target(
+                org=org,
+                name="Dina Boluarte",
+                salutations={"es": "Señora Presidenta:"},
+                emails=["despacho@presidencia.example"],
+                language="es",
+                postal_address="Jr. De la Unión S/N\nLima 15001",
+            )
+        ]
+    for position, t in enumerate(targets):
+        CaseTarget.objects.create(action=action, target=t, position=position)
+    for t in copies or []:
+        CaseTarget.objects.create(action=action, target=t, group=CaseTarget.Group.COPY)
+    SampleLetter.objects.create(
+        action=action, language="es", subject="Alto a la fuerza", body="Le pido que actúe."
+    )
+    SampleLetter.objects.create(
+        action=action, language="en", subject="Stop the force", body="I ask you to act."
+    )
+    return action

@@ -4,6 +4,7 @@ from io import BytesIO
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -47,8 +48,13 @@ def totals_pdf(action, totals) -> bytes:
         ),
         Spacer(0, 6 * mm),
         Paragraph(
-            _("%(people)d people took %(actions)d actions.")
-            % {"people": totals.people, "actions": totals.actions},
+            ngettext(
+                "%(people)d person took action", "%(people)d people took action", totals.people
+            )
+            % {"people": totals.people}
+            + ", "
+            + ngettext("%(actions)d action in all.", "%(actions)d actions in all.", totals.actions)
+            % {"actions": totals.actions},
             styles["Heading2"],
         ),
         _table(
