@@ -106,6 +106,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     _db["CONN_MAX_AGE"] = 0 if DEBUG else _db["CONN_MAX_AGE"]
+    # Tests use a file too: an in-memory database fails on locks at once instead of
+    # waiting, unlike the WAL file several processes share in a real install.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}

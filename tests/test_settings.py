@@ -45,10 +45,17 @@ def test_local_install_generates_and_keeps_its_secret_key(tmp_path):
     assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
 
 
-def test_sqlite_runs_in_wal_mode_with_immediate_transactions(settings):
+@pytest.mark.django_db
+def test_database_settings_suit_the_engine(settings):
     from django.db import connection
 
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite only: the PostgreSQL run checks the other engine")
-    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert "journal_mode=WAL" in settings.DATABASES["default"]["OPTIONS"]["init_command"]
+    db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+        assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+    else:
+        assert connection.vendor == "postgresql"
+        assert db["CONN_HEALTH_CHECKS"] is True and db["CONN_MAX_AGE"] > 0

@@ -5,6 +5,7 @@ filters through `Organisation.objects.for_user` and checks the member's role.
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,6 +28,7 @@ class ScopedAdmin(admin.ModelAdmin):
     organisation_path = "organisation"  # from this model to its Organisation
     edit_roles: tuple[str, ...] = (Role.OWNER, Role.EDITOR)
     view_roles: tuple[str, ...] = EVERY_ROLE
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def organisation_of(self, obj) -> Organisation:
         for attr in self.organisation_path.split("__"):

@@ -228,50 +228,58 @@ def reconcile() -> list[Correction]:
 
 
 def mail_updates(*, batch: int = 500, now=None) -> int:
-    """Queue the next batch of update e-mails; return how many were queued."""
+    """Queue the next batch of update e-mails; return how many were queued.
+
+    Updates that mail nobody are finished on the way, so 0 means nothing waits.
+    """
     now = now or timezone.now()
-    queued = 0
-    with transaction.atomic():
-        update = (
-            PetitionUpdate.objects.select_for_update(skip_locked=True)
-            .select_related("petition")
-            .filter(mailing_done=False, published_at__lte=now)
-            .order_by("published_at", "id")
-            .first()
-        )
-        if update is None:
-            return 0
-        if not update.email_signers:
-            update.mailing_done = True
-            update.save(update_fields=["mailing_done"])
-            return 0
-        signers = list(
-            Signature.objects.confirmed()
-            .filter(petition=update.petition, wants_updates=True, pk__gt=update.mailed_up_to)
-            .order_by("pk")[:batch]
-        )
-        petition = update.petition
-        for signature in signers:
-            url = localised_url("unsubscribe", signature.language, unsubscribe_token(signature))
-            enqueue(
-                to=signature.email,
-                template="signing/email/update",
-                language=signature.language,
-                headers={
-                    "List-Unsubscribe": f"<{url}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
-                context={
-                    "name": signature.name,
-                    "petition_title": petition.title,
-                    "petition_url": localised_url("petition", signature.language, petition.slug),
-                    "title": update.title,
-                    "body": update.body,
-                    "unsubscribe_url": url,
-                },
+    while True:
+        with transaction.atomic():
+            update = (
+                PetitionUpdate.objects.select_for_update(skip_locked=True)
+                .select_related("petition")
+                .filter(mailing_done=False, published_at__lte=now)
+                .order_by("published_at", "id")
+                .first()
             )
-            queued += 1
-        update.mailed_up_to = signers[-1].pk if signers else update.mailed_up_to
-        update.mailing_done = len(signers) < batch
-        update.save(update_fields=["mailed_up_to", "mailing_done"])
-    return queued
+            if update is None:
+                return 0
+            signers = []
+            if update.email_signers:
+                signers = list(
+                    Signature.objects.confirmed()
+                    .filter(
+                        petition=update.petition, wants_updates=True, pk__gt=update.mailed_up_to
+                    )
+                    .order_by("pk")[:batch]
+                )
+            for signature in signers:
+                _mail_update(update, signature)
+            if signers:
+                update.mailed_up_to = signers[-1].pk
+            update.mailing_done = len(signers) < batch
+            update.save(update_fields=["mailed_up_to", "mailing_done"])
+        if signers:
+            return len(signers)
+
+
+def _mail_update(update: PetitionUpdate, signature: Signature) -> None:
+    petition = update.petition
+    url = localised_url("unsubscribe", signature.language, unsubscribe_token(signature))
+    enqueue(
+        to=signature.email,
+        template="signing/email/update",
+        language=signature.language,
+        headers={
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        context={
+            "name": signature.name,
+            "petition_title": petition.title,
+            "petition_url": localised_url("petition", signature.language, petition.slug),
+            "title": update.title,
+            "body": update.body,
+            "unsubscribe_url": url,
+        },
+    )

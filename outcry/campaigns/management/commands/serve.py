@@ -57,4 +57,7 @@ class Command(BaseCommand):
         finally:
             if worker is not None:
                 worker.terminate()
-                worker.wait(timeout=30)
+                try:
+                    worker.wait(timeout=90)  # it finishes the batch in hand; leases cover the rest
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -22,12 +22,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, **options):
         self.stopping = False
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self.stop)
-        if not once:
-            log.info(
-                "worker started (mail: %s)", "local mailbox" if settings.LOCAL_MAIL else "SMTP"
-            )
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            if once:
+                self.drain()
+            else:
+                self.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("worker stopped")
+
+    def drain(self) -> None:
+        # --once runs from cron or a deploy script: an error must end it with a
+        # failing exit status, not be logged and swallowed.
+        while not self.stopping and self.tick():
+            pass
+
+    def run(self) -> None:
+        log.info("worker started (mail: %s)", "local mailbox" if settings.LOCAL_MAIL else "SMTP")
         last_reconcile = time.monotonic()
         pause = 0.0
         while not self.stopping:
@@ -43,12 +56,7 @@ class Command(BaseCommand):
                 log.exception("worker tick failed")
                 close_old_connections()
                 pause = min(max(pause * 2, 1.0), 30.0)
-            if once and not pause:
-                continue
-            if once:
-                break
-            self.sleep(pause or 0.0)
-        log.info("worker stopped")
+            self.sleep(pause)
 
     def tick(self) -> int:
         close_old_connections()
@@ -60,5 +68,5 @@ class Command(BaseCommand):
             time.sleep(0.1)
 
     def stop(self, signum, frame):
-        # Finish the message in hand, then leave; its lease covers a harder kill.
+        # Finish the batch in hand, then leave; leases cover a harder kill.
         self.stopping = True
