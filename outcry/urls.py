@@ -52,5 +52,6 @@ urlpatterns += i18n_patterns(
     path("letters/confirm/<str:token>/", actions.confirm_letters, name="confirm_letters"),
     path("letters/<str:token>/", actions.letters_status, name="letters_status"),
     path("reports/<str:token>/", actions.amend_report, name="amend_report"),
+    path("case-updates/<str:token>/", actions.stop_case_updates, name="stop_case_updates"),
     path("unsubscribe/<str:token>/", signing.unsubscribe, name="unsubscribe"),
 )

@@ -246,3 +246,79 @@ def totals(action: UrgentAction) -> Totals:
         by_country=country_rows,
         emails_through_outcry=outcry_emails,
     )
+
+
+UPDATES_SALT = "outcry.actions.updates"
+
+
+def tell_followers(*, now=None) -> int:
+    """E-mail a newly published follow-up to those who asked for updates on its case.
+
+    Returns how many e-mails were queued; one follow-up a call, in one transaction.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        action = (
+            UrgentAction.objects.select_for_update(skip_locked=True)
+            .published(now)
+            .filter(follows__isnull=False, followers_told_at__isnull=True)
+            .order_by("published_at", "id")
+            .first()
+        )
+        if action is None:
+            return 0
+        earlier = [a for a in action.chain() if a.pk != action.pk]
+        reports = (
+            ActionReport.objects.filter(action__in=earlier, wants_updates=True)
+            .exclude(email="")
+            .order_by("email", "-updated_at")
+        )
+        told = {}
+        for report in reports:
+            told.setdefault(report.email.lower(), report)
+        for report in told.values():
+            stop = localised_url(
+                "stop_case_updates", report.language, signing.dumps(report.pk, salt=UPDATES_SALT)
+            )
+            enqueue(
+                to=report.email,
+                template="actions/email/follow_up",
+                language=report.language,
+                headers={
+                    "List-Unsubscribe": f"<{stop}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+                context={
+                    "number": action.number,
+                    "headline": action.headline,
+                    "summary": action.summary,
+                    "url": absolute_localised(action, report.language),
+                    "stop_url": stop,
+                },
+            )
+        action.followers_told_at = now
+        action.save(update_fields=["followers_told_at"])
+    return len(told)
+
+
+def absolute_localised(action: UrgentAction, language: str) -> str:
+    return localised_url("action", language, action.serial, action.year)
+
+
+def report_for_updates_token(token: str) -> ActionReport | None:
+    try:
+        pk = signing.loads(token, salt=UPDATES_SALT)
+    except signing.BadSignature:
+        return None
+    return ActionReport.objects.select_related("action").filter(pk=pk).first()
+
+
+def stop_case_updates(token: str) -> ActionReport | None:
+    """Stop updates for everyone behind this address on the whole case."""
+    report = report_for_updates_token(token)
+    if report is not None:
+        chain = report.action.chain()
+        ActionReport.objects.filter(action__in=chain, email__iexact=report.email).update(
+            wants_updates=False
+        )
+    return report

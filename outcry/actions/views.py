@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outcry.actions import services
@@ -315,6 +316,26 @@ def report_thanks(request, serial, year):
             "report": remembered_report(request, action),
             "totals": services.totals(action),
         },
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click from the mail client; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def stop_case_updates(request, token):
+    if request.method == "GET":
+        valid = services.report_for_updates_token(token) is not None
+        return render(
+            request,
+            "actions/stop_updates.html",
+            {"invalid": not valid},
+            status=200 if valid else 404,
+        )
+    report = services.stop_case_updates(token)
+    return render(
+        request,
+        "actions/stop_updates.html",
+        {"invalid": report is None, "done": True},
+        status=200 if report else 404,
     )
 
 

@@ -105,3 +105,28 @@ def test_letters_through_outcry_count_as_emails_once_delivered():
     report(action, calls=1, email="rosa@example.org")
     totals = services.totals(action)
     assert totals.people == 1 and channel(totals, "calls") == 1
+
+
+def test_a_follow_up_is_announced_once_to_those_who_asked(client):
+    first = factories.urgent_action(serial=154)
+    for email, wants in (("ana@example.org", True), ("ANA@example.org", True),
+                         ("quiet@example.org", False)):
+        services.save_report(
+            action=first,
+            data={**NOTHING, "letters": 1, "country": "PE", "email": email,
+                  "wants_updates": wants},
+            targets=[], language="es",
+        )
+    Message.objects.all().delete()  # the report receipts
+    follow_up = factories.urgent_action(serial=105, follows=first)
+    assert services.tell_followers() == 1  # one e-mail per address, however often reported
+    assert services.tell_followers() == 0
+    message = Message.objects.get()
+    assert message.to.lower() == "ana@example.org" and message.language == "es"
+    assert message.context["number"] == follow_up.number
+    assert "List-Unsubscribe" in message.headers
+    stop = message.context["stop_url"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get("/" + stop).status_code == 200  # a page with a button, nothing else
+    assert ActionReport.objects.filter(wants_updates=True).count() == 2
+    assert client.post("/" + stop).status_code == 200  # one-click, no CSRF token
+    assert not ActionReport.objects.filter(wants_updates=True).exists()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from outcry.actions.services import tell_followers
 from outcry.outbox.services import deliver_due
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
 
@@ -60,7 +61,7 @@ class Command(BaseCommand):
 
     def tick(self) -> int:
         close_old_connections()
-        return apply_count_deltas() + mail_updates() + deliver_due()
+        return apply_count_deltas() + mail_updates() + tell_followers() + deliver_due()
 
     def sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
