@@ -1,10 +1,9 @@
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from outcry.actions.models import CHANNELS
+from outcry.campaigns.forms import country_field
 
 
 class OutcryForm(forms.Form):
@@ -13,15 +12,6 @@ class OutcryForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-
-
-def country_field():
-    return LazyTypedChoiceField(
-        label=_("Your country"),
-        choices=[("", _("Choose your country"))] + list(countries),
-        widget=forms.Select(attrs={"autocomplete": "country"}),
-        error_messages={"required": _("Please choose your country.")},
-    )
 
 
 class TargetChoiceField(forms.ModelMultipleChoiceField):
@@ -76,11 +66,11 @@ class SendForm(WriteForm):
             "invalid": _("Please enter an e-mail address like name@example.org."),
         },
     )
-    country = country_field()
+    country = country_field(_("Your country"))
 
 
 class ReportForm(OutcryForm):
-    country = country_field()
+    country = country_field(_("Your country"))
     targets = TargetChoiceField(queryset=None, label=_("Whom did you contact?"), required=False)
     email = forms.EmailField(
         label=_("Your e-mail address (optional)"),

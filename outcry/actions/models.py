@@ -227,7 +227,7 @@ class SentLetter(models.Model):
 
 
 CHANNELS = [
-    ("letters", _("Letters")),
+    ("letters", _("Letters by post")),
     ("emails", _("E-mails")),
     ("faxes", _("Faxes")),
     ("calls", _("Phone calls")),
@@ -247,8 +247,8 @@ class ActionReport(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     action = models.ForeignKey(UrgentAction, on_delete=models.PROTECT, related_name="reports")
-    country = CountryField(_("your country"))
-    letters = models.PositiveSmallIntegerField(_("letters"), default=0)
+    country = CountryField(_("country"))
+    letters = models.PositiveSmallIntegerField(_("letters by post"), default=0)
     emails = models.PositiveSmallIntegerField(_("e-mails"), default=0)
     faxes = models.PositiveSmallIntegerField(_("faxes"), default=0)
     calls = models.PositiveSmallIntegerField(_("phone calls"), default=0)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 
 from outcry.actions.models import (
@@ -32,7 +32,8 @@ class NotTakingLetters(Exception):
 
 def compose(*, target: Target, language: str, body: str, name: str) -> str:
     """The letter as the target receives it: their salutation, the text, the writer's name."""
-    return f"{target.greeting(language)}\n\n{body.strip()}\n\n{name.strip()}\n"
+    body = body.replace("\r\n", "\n").strip()  # browsers post CRLF; letters use LF
+    return f"{target.greeting(language)}\n\n{body}\n\n{name.strip()}\n"
 
 
 @dataclass
@@ -152,14 +153,14 @@ def save_report(
     now = now or timezone.now()
     created = report is None
     report = report or ActionReport(action=action, created_at=now)
+    had_email = report.email
     for field, _label in CHANNELS:
         setattr(report, field, data[field])
     report.country = data["country"]
     report.language = language
     report.updated_at = now
-    if data.get("email"):
-        report.email = data["email"]
-        report.wants_updates = data.get("wants_updates", False)
+    report.email = data.get("email") or ""
+    report.wants_updates = bool(report.email and data.get("wants_updates"))
     if report.status != ActionReport.Status.REJECTED:
         report.status = (
             ActionReport.Status.COUNTED if report.plausible() else ActionReport.Status.HELD
@@ -168,7 +169,7 @@ def save_report(
     with transaction.atomic():
         report.save()
         report.targets.set(targets)
-        if created and report.email:
+        if report.email and (created or report.email.lower() != had_email.lower()):
             enqueue(
                 to=report.email,
                 template="actions/email/report_received",
@@ -213,37 +214,39 @@ def totals(action: UrgentAction) -> Totals:
     Only aggregates leave this function: it is what the officials receive.
     """
     counted = ActionReport.objects.filter(action=action, status=ActionReport.Status.COUNTED)
-    sums = counted.aggregate(people=Count("id"), **{f: Sum(f, default=0) for f, _label in CHANNELS})
-    delivered = SentLetter.objects.filter(batch__action=action, message__state=Message.State.SENT)
-    outcry_emails = delivered.count()
-    # People who e-mailed through Outcry and did not also report under the same address.
-    reported = counted.exclude(email="").values("email")
-    writers = (
-        LetterBatch.objects.filter(action=action, letters__in=delivered)
-        .exclude(email__in=reported)
-        .values("email", "country")
-        .annotate(n=Count("letters", distinct=True))
-    )
-    channels = [
-        (f, label, sums[f] + (outcry_emails if f == "emails" else 0)) for f, label in CHANNELS
-    ]
-    by_country: dict[str, list[int]] = {}
-    per_country = counted.values("country").annotate(
-        people=Count("id"), **{f: Sum(f, default=0) for f, _label in CHANNELS}
-    )
-    for row in per_country.order_by():
-        by_country[row["country"]] = [row["people"], sum(row[f] for f, _label in CHANNELS)]
-    for row in writers.order_by():
+    sums = {f: 0 for f, _label in CHANNELS}
+    by_country: dict[str, list[int]] = {}  # country: [people, actions]
+    reporters = set()
+    for row in counted.values("country", "email", *sums):
+        acted = sum(row[f] for f in sums)
+        for f in sums:
+            sums[f] += row[f]
         entry = by_country.setdefault(row["country"], [0, 0])
         entry[0] += 1
+        entry[1] += acted
+        if row["email"]:
+            reporters.add(row["email"].lower())
+    delivered = SentLetter.objects.filter(batch__action=action, message__state=Message.State.SENT)
+    writers = delivered.values("batch__email", "batch__country").annotate(n=Count("id")).order_by()
+    outcry_emails = 0
+    seen = set()
+    for row in writers:
+        email = row["batch__email"].lower()
+        entry = by_country.setdefault(row["batch__country"], [0, 0])
         entry[1] += row["n"]
-    country_rows = sorted(
-        ((code, p, n) for code, (p, n) in by_country.items()), key=lambda r: (-r[2], r[0])
-    )
+        outcry_emails += row["n"]
+        # Someone who e-mailed through Outcry and reported under the same address is
+        # one person, though both their letters and their other actions count.
+        if email not in reporters and email not in seen:
+            entry[0] += 1
+            seen.add(email)
+    sums["emails"] += outcry_emails
     return Totals(
-        channels=channels,
-        people=sums["people"] + len({row["email"] for row in writers}),
-        by_country=country_rows,
+        channels=[(f, label, sums[f]) for f, label in CHANNELS],
+        people=sum(p for p, _n in by_country.values()),
+        by_country=sorted(
+            ((code, p, n) for code, (p, n) in by_country.items()), key=lambda r: (-r[2], r[0])
+        ),
         emails_through_outcry=outcry_emails,
     )
 

@@ -65,9 +65,11 @@ def detail(request, serial, year):
 
 
 def mail_links(address, subject, body):
+    # RFC 6068: line breaks in a mailto: body are CRLF.
+    crlf = body.replace("\n", "\r\n")
     return {
         "mailto": f"mailto:{address}?"
-        + urlencode({"subject": subject, "body": body}, quote_via=quote),
+        + urlencode({"subject": subject, "body": crlf}, quote_via=quote),
         "gmail": "https://mail.google.com/mail/?"
         + urlencode({"view": "cm", "fs": "1", "to": address, "su": subject, "body": body}),
         "outlook": "https://outlook.office.com/mail/deeplink/compose?"

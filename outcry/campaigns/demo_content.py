@@ -103,8 +103,6 @@ URGENT_ACTION = {
     "published": "2023-01-13",
     "preferred_language": "es",
     "background": """\
-## Additional information
-
 - **7 December 2022:** President Castillo announced that he would dissolve
   Congress. The Constitutional Court and Congress both rejected the move, and he was
   arrested later that day. Vice-President Dina Boluarte was sworn in as President.

@@ -1,5 +1,20 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_countries.widgets import LazySelect
+
+
+def country_field(label=None) -> forms.Field:
+    """A required country choice whose names follow each request's language.
+
+    django-countries' own form field keeps its choices lazy; a list built when
+    the module is imported would stay in whatever language was active then.
+    """
+    return CountryField(blank_label=_("Choose your country")).formfield(
+        label=label or _("Country"),
+        widget=LazySelect(attrs={"autocomplete": "country"}),
+        error_messages={"required": _("Please choose your country.")},
+    )
 
 
 class CommentForm(forms.Form):

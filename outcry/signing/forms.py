@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
+from outcry.campaigns.forms import country_field
 from outcry.signing.models import NameDisplay, Signature
 
 
@@ -28,12 +27,7 @@ class SignatureForm(forms.Form):
             "invalid": _("Please enter an e-mail address like name@example.org."),
         },
     )
-    country = LazyTypedChoiceField(
-        label=_("Country"),
-        choices=[("", _("Choose your country"))] + list(countries),
-        widget=forms.Select(attrs={"autocomplete": "country"}),
-        error_messages={"required": _("Please choose your country.")},
-    )
+    country = country_field()
     postcode = forms.CharField(
         label=_("Postcode (optional)"),
         max_length=16,

@@ -63,7 +63,8 @@ def test_write_shows_every_way_to_send_without_storing_anything(client):
     mailto = page.split('href="mailto:despacho@presidencia.example?', 1)[1].split('"', 1)[0]
     query = parse_qs(mailto.replace("&amp;", "&"))
     assert query["subject"] == ["Alto a la fuerza"]
-    assert query["body"] == ["Señora Presidenta:\n\nLe pido que actúe.\n\nRosa Quispe\n"]
+    # RFC 6068: line breaks in a mailto: body are CRLF.
+    assert query["body"] == ["Señora Presidenta:\r\n\r\nLe pido que actúe.\r\n\r\nRosa Quispe\r\n"]
     assert "mail.google.com" in page and "outlook.office.com" in page
     assert not LetterBatch.objects.exists()
 

@@ -109,13 +109,16 @@ def test_letters_through_outcry_count_as_emails_once_delivered():
 
 def test_a_follow_up_is_announced_once_to_those_who_asked(client):
     first = factories.urgent_action(serial=154)
-    for email, wants in (("ana@example.org", True), ("ANA@example.org", True),
-                         ("quiet@example.org", False)):
+    for email, wants in (
+        ("ana@example.org", True),
+        ("ANA@example.org", True),
+        ("quiet@example.org", False),
+    ):
         services.save_report(
             action=first,
-            data={**NOTHING, "letters": 1, "country": "PE", "email": email,
-                  "wants_updates": wants},
-            targets=[], language="es",
+            data={**NOTHING, "letters": 1, "country": "PE", "email": email, "wants_updates": wants},
+            targets=[],
+            language="es",
         )
     Message.objects.all().delete()  # the report receipts
     follow_up = factories.urgent_action(serial=105, follows=first)

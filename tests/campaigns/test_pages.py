@@ -225,3 +225,11 @@ def test_update_shows_on_the_petition_page(client):
     petition.updates.create(title="Delivered to the palace", body="We handed it in.")
     page = client.get(petition.get_absolute_url()).content.decode()
     assert "Delivered to the palace" in page and "We handed it in." in page
+
+
+def test_country_names_follow_each_requests_language(client):
+    petition = factories.petition()
+    english = client.get(f"/en/petitions/{petition.slug}/").content.decode()
+    spanish = client.get(f"/es/petitions/{petition.slug}/").content.decode()
+    assert '<option value="DE">Germany</option>' in english
+    assert '<option value="DE">Alemania</option>' in spanish
