@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "outcry.signing",
     "outcry.outbox",
     "outcry.actions",
+    "outcry.organiser",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,10 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@outcry.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGIN_URL = "organiser_login"
+LOGIN_REDIRECT_URL = "organiser_home"
+LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

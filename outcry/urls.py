@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth import views as auth
 from django.urls import path, re_path
 from django.views.static import serve
 
 from outcry.actions import views as actions
 from outcry.campaigns import views as campaigns
+from outcry.organiser import views as organiser
 from outcry.outbox import views as outbox
 from outcry.signing import views as signing
 
@@ -14,13 +16,6 @@ admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} organise
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
-    path("organiser/actions/<int:pk>/totals/", actions.totals_report, name="action_totals"),
-    path(
-        "organiser/actions/<int:pk>/totals.pdf",
-        actions.totals_report,
-        {"fmt": "pdf"},
-        name="action_totals_pdf",
-    ),
     path("mailbox/", outbox.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),
     # Uploaded images. A large deployment may put a CDN in front of this path.
@@ -53,5 +48,38 @@ urlpatterns += i18n_patterns(
     path("letters/<str:token>/", actions.letters_status, name="letters_status"),
     path("reports/<str:token>/", actions.amend_report, name="amend_report"),
     path("case-updates/<str:token>/", actions.stop_case_updates, name="stop_case_updates"),
+    path("invitations/<str:token>/", organiser.accept_invitation, name="accept_invitation"),
+    # The organiser workspace: every address under <org>/ goes through member_required.
+    path(
+        "organiser/login/",
+        auth.LoginView.as_view(template_name="organiser/login.html"),
+        name="organiser_login",
+    ),
+    path("organiser/logout/", auth.LogoutView.as_view(), name="organiser_logout"),
+    path("organiser/", organiser.home, name="organiser_home"),
+    path("organiser/<slug:org>/", organiser.dashboard, name="organiser_dashboard"),
+    path("organiser/<slug:org>/members/", organiser.members, name="organiser_members"),
+    path(
+        "organiser/<slug:org>/members/<int:pk>/role/",
+        organiser.member_role,
+        name="organiser_member_role",
+    ),
+    path(
+        "organiser/<slug:org>/members/<int:pk>/remove/",
+        organiser.member_remove,
+        name="organiser_member_remove",
+    ),
+    path("organiser/<slug:org>/audit/", organiser.audit_log, name="organiser_audit"),
+    path(
+        "organiser/<slug:org>/actions/<int:pk>/totals/",
+        actions.totals_report,
+        name="action_totals",
+    ),
+    path(
+        "organiser/<slug:org>/actions/<int:pk>/totals.pdf",
+        actions.totals_report,
+        {"fmt": "pdf"},
+        name="action_totals_pdf",
+    ),
     path("unsubscribe/<str:token>/", signing.unsubscribe, name="unsubscribe"),
 )

@@ -34,9 +34,9 @@ class UrgentActionAdmin(ScopedAdmin):
     def totals_link(self, obj):
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">PDF</a>',
-            reverse("action_totals", args=[obj.pk]),
+            reverse("action_totals", args=[obj.organisation.slug, obj.pk]),
             _("page"),
-            reverse("action_totals_pdf", args=[obj.pk]),
+            reverse("action_totals_pdf", args=[obj.organisation.slug, obj.pk]),
         )
 
 

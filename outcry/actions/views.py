@@ -1,6 +1,5 @@
 from urllib.parse import quote, urlencode
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from outcry.actions.models import CHANNELS, CaseTarget, UrgentAction
 from outcry.actions.pdf import totals_pdf
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.views import guess_country
+from outcry.organiser.access import EVERYONE, member_required, scoped
 
 REPORTS_SESSION_KEY = "action_reports"
 
@@ -341,10 +341,10 @@ def stop_case_updates(request, token):
     )
 
 
-@staff_member_required
+@member_required(EVERYONE)
 def totals_report(request, pk, fmt="html"):
     """The totals for the officials: only numbers, never a person."""
-    action = get_object_or_404(UrgentAction.objects.for_user(request.user), pk=pk)
+    action = scoped(request, UrgentAction.objects, pk=pk)
     totals = services.totals(action)
     if fmt == "pdf":
         response = HttpResponse(totals_pdf(action, totals), content_type="application/pdf")

@@ -156,8 +156,8 @@ def test_totals_report_is_for_the_organisation_only(client):
         targets=[],
         language="en",
     )
-    url = f"/organiser/actions/{action.pk}/totals/"
-    assert "/admin/login/" in client.get(url)["Location"]
+    url = f"/en/organiser/{action.organisation.slug}/actions/{action.pk}/totals/"
+    assert "/en/organiser/login/" in client.get(url)["Location"]
     client.force_login(factories.user(org=factories.organisation(), role=Role.OWNER))
     assert client.get(url).status_code == 404
     client.force_login(factories.user(org=action.organisation, role=Role.EDITOR))

@@ -90,7 +90,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 "\nOrganiser login (shown only this once):\n"
                 f"  user: organiser\n  password: {password}\n"
-                "  at: http://127.0.0.1:8000/admin/\n"
+                "  workspace: http://127.0.0.1:8000/en/organiser/\n"
+                "  admin: http://127.0.0.1:8000/admin/\n"
             )
 
     def organiser(self, org) -> str | None:
