@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from outcry.actions import views as actions
@@ -70,6 +70,7 @@ urlpatterns += i18n_patterns(
         name="organiser_member_remove",
     ),
     path("organiser/<slug:org>/audit/", organiser.audit_log, name="organiser_audit"),
+    path("organiser/<slug:org>/", include("outcry.organiser.urls")),
     path(
         "organiser/<slug:org>/actions/<int:pk>/totals/",
         actions.totals_report,

@@ -61,6 +61,7 @@ class UrgentAction(models.Model):
     image_alt = models.CharField(_("image description (alt text)"), max_length=300, blank=True)
     image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
     targets = models.ManyToManyField(Target, through="CaseTarget", related_name="urgent_actions")
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     # Set by the worker once activists who asked for updates on the case heard of it.
     followers_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

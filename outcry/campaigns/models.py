@@ -184,6 +184,14 @@ class Petition(models.Model):
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    # Once this many signatures are confirmed, title, target and letter lock:
+    # signers agreed to a text, so a later change is a public, noted revision.
+    lock_threshold = models.PositiveIntegerField(_("lock the text after"), default=100)
+    target_response = models.TextField(_("the target's response"), blank=True)
+    target_response_at = models.DateTimeField(_("response received"), null=True, blank=True)
+    won_at = models.DateTimeField(_("won"), null=True, blank=True)
+    won_note = models.TextField(_("what was won"), blank=True)
     # Maintained by the worker from the signing.CountDelta ledger (never in the
     # signing request), and proven by `outcry reconcile`.
     signature_count = models.PositiveIntegerField(_("signatures"), default=0, editable=False)
@@ -225,6 +233,28 @@ class Petition(models.Model):
     @property
     def goal_count(self) -> int:
         return goal_for(self.signature_count)
+
+
+class PetitionRevision(models.Model):
+    """A material change to a locked petition: what it said before, and why it changed."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(_("title before"), max_length=200)
+    target_name = models.CharField(_("target before"), max_length=200)
+    letter = models.TextField(_("letter before"))
+    note = models.TextField(_("public note"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("material change")
+        verbose_name_plural = _("material changes")
+
+    def __str__(self):
+        return f"{self.petition}: {self.note[:40]}"
 
 
 class PetitionUpdate(models.Model):
@@ -292,3 +322,23 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.text[:40]}"
+
+
+class CommentFlag(models.Model):
+    """A visitor's report of a comment, for the moderators' queue."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when a moderator has dealt with the report.
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reported comment")
+        verbose_name_plural = _("reported comments")
+        indexes = [
+            models.Index(fields=["comment"], condition=Q(handled_at__isnull=True), name="flag_open")
+        ]
+
+    def __str__(self):
+        return f"Report on comment {self.comment_id}"

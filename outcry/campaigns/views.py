@@ -12,6 +12,7 @@ from outcry.campaigns.models import Comment, Petition
 from outcry.campaigns.services import post_comment
 from outcry.signing.forms import SignatureForm
 from outcry.signing.models import Signature
+from outcry.signing.provenance import referrer_host
 
 SIGNERS_PER_PAGE = 10
 RECENT_SIGNERS = 5
@@ -56,7 +57,14 @@ def archive(request):
 def render_petition(request, petition, *, form=None, comment_form=None, status=200, error=""):
     context = {
         "petition": petition,
-        "form": form or SignatureForm(initial={"country": guess_country(request)}),
+        "form": form
+        or SignatureForm(
+            initial={
+                "country": guess_country(request),
+                "referrer": referrer_host(request),
+                "utm_source": request.GET.get("utm_source", "")[:100],
+            }
+        ),
         "comment_form": comment_form or CommentForm(),
         "recent_signers": Signature.objects.confirmed()
         .filter(petition=petition)

@@ -28,6 +28,51 @@ class AuditEntry(models.Model):
         return f"{self.user} {self.verb} {self.subject}"
 
 
+class Delivery(models.Model):
+    """A delivery packet handed or e-mailed to a target: the verified count, on a date."""
+
+    petition = models.ForeignKey(
+        "campaigns.Petition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    action = models.ForeignKey(
+        "actions.UrgentAction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    target = models.ForeignKey("campaigns.Target", on_delete=models.PROTECT, related_name="+")
+    sent_to = models.EmailField(_("e-mailed to"), blank=True)
+    count = models.PositiveIntegerField(_("verified count"))
+    by_country = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("delivered"), default=timezone.now)
+    message = models.OneToOneField(
+        "outbox.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(petition__isnull=False, action__isnull=True)
+                | Q(petition__isnull=True, action__isnull=False),
+                name="delivery_of_one_campaign",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.count} to {self.target}"
+
+
 class Invitation(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="invitations"

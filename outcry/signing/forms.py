@@ -40,6 +40,9 @@ class SignatureForm(forms.Form):
         initial=NameDisplay.FULL,
         widget=forms.RadioSelect,
     )
+    # Where the visitor came from, carried from the petition page to the POST.
+    referrer = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    utm_source = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
     wants_updates = forms.BooleanField(
         label=_("Send me updates about this petition and related causes."),
         required=False,

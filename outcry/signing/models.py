@@ -44,6 +44,10 @@ class Signature(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for e-mail confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
+        # Marked silently by the worker's fraud rules: the signer is never told.
+        FRAUDULENT = "fraudulent", _("Fraudulent")
+        # Removed by an organiser's bulk invalidation (undoable).
+        INVALIDATED = "invalidated", _("Invalidated")
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
     name = models.CharField(_("name"), max_length=100)
@@ -66,6 +70,21 @@ class Signature(models.Model):
     token_expires_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(_("signed"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, editable=False)
+    # A keyed hash of the signer's IP (HMAC with SECRET_KEY): enough to see a burst
+    # from one address, never the address itself.
+    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    referrer = models.CharField(_("came from"), max_length=200, blank=True, editable=False)
+    utm_source = models.CharField(max_length=100, blank=True, editable=False)
+    # Set once the worker has run the fraud rules on it.
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invalidation = models.ForeignKey(
+        "fraud.Invalidation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        editable=False,
+    )
 
     class Objects(ScopedQuerySet):
         organisation_path = "petition__organisation"
@@ -83,12 +102,19 @@ class Signature(models.Model):
                 fields=["petition", "email_canonical"], name="one_signature_per_email"
             ),
             models.CheckConstraint(
-                condition=Q(state__in=["pending", "confirmed"]), name="signature_state_valid"
+                condition=Q(state__in=["pending", "confirmed", "fraudulent", "invalidated"]),
+                name="signature_state_valid",
             ),
             models.CheckConstraint(
                 condition=Q(state="confirmed", confirmed_at__isnull=False)
-                | Q(state="pending", confirmed_at__isnull=True),
+                | Q(state="pending", confirmed_at__isnull=True)
+                | Q(state__in=["fraudulent", "invalidated"]),
                 name="signature_confirmed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="invalidated", invalidation__isnull=False)
+                | ~Q(state="invalidated"),
+                name="signature_invalidated_by_record",
             ),
         ]
         indexes = [
@@ -98,6 +124,12 @@ class Signature(models.Model):
                 condition=Q(state="confirmed"),
                 name="signature_public_list",
             ),
+            # The worker's fraud check walks unchecked signatures in id order.
+            models.Index(
+                fields=["id"], condition=Q(checked_at__isnull=True), name="signature_unchecked"
+            ),
+            # Rate rules and reports look at recent signatures by IP hash and by domain.
+            models.Index(fields=["petition", "ip_hash", "created_at"], name="signature_by_ip"),
             # Update mailings walk opted-in signers in id order.
             models.Index(
                 fields=["petition", "id"],

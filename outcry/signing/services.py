@@ -57,6 +57,9 @@ def sign(
     name_display: str,
     wants_updates: bool,
     language: str,
+    ip_hash: str = "",
+    referrer: str = "",
+    utm_source: str = "",
     now=None,
 ) -> None:
     """Record a signature and queue the e-mail that confirms it.
@@ -86,6 +89,9 @@ def sign(
                     token_hash=digest,
                     token_expires_at=expires,
                     created_at=now,
+                    ip_hash=ip_hash,
+                    referrer=referrer,
+                    utm_source=utm_source,
                 )
         except IntegrityError:
             signature = Signature.objects.select_for_update().get(

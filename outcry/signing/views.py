@@ -8,6 +8,7 @@ from outcry.campaigns.models import Petition
 from outcry.campaigns.views import published_petition, render_petition
 from outcry.signing import services
 from outcry.signing.forms import SignatureForm
+from outcry.signing.provenance import client_ip, ip_hash
 
 
 @require_POST
@@ -21,7 +22,12 @@ def sign(request, slug):
     if not form.is_valid():
         return render_petition(request, petition, form=form, status=400)
     try:
-        services.sign(petition=petition, language=get_language(), **form.cleaned_data)
+        services.sign(
+            petition=petition,
+            language=get_language(),
+            ip_hash=ip_hash(client_ip(request)),
+            **form.cleaned_data,
+        )
     except services.PetitionClosed:  # closed between the check above and now
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")

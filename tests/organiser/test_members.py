@@ -37,8 +37,12 @@ def test_invitation_by_email_makes_a_new_member_with_the_role(owner_client, clie
     page = client.get(link)
     assert "Join" in page.content.decode()
     response = client.post(
-        link, {"username": "nuria", "password1": "a-long-pass-phrase-9", "password2":
-               "a-long-pass-phrase-9"}
+        link,
+        {
+            "username": "nuria",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
     )
     assert response["Location"] == f"/en/organiser/{owner_client.org.slug}/"
     member = Membership.objects.get(user__username="nuria")
@@ -74,7 +78,9 @@ def test_owner_changes_a_role_and_it_is_audited(owner_client):
     assert Membership.objects.get(pk=membership.pk).role == Role.MODERATOR
     entry = AuditEntry.objects.get(verb="changed role")
     assert (entry.user, entry.subject, entry.detail) == (
-        owner_client.owner, "eva", {"role": "moderator"}
+        owner_client.owner,
+        "eva",
+        {"role": "moderator"},
     )
     log = owner_client.get(f"/en/organiser/{owner_client.org.slug}/audit/").content.decode()
     assert "changed role" in log and "eva" in log and "olga" in log

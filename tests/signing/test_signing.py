@@ -198,3 +198,30 @@ def test_reconcile_command_reports(capsys):
     assert "drifted: showed 0, corrected to 1" in capsys.readouterr().out
     call_command("reconcile")
     assert "All counts are right." in capsys.readouterr().out
+
+
+def test_signature_keeps_a_keyed_ip_hash_and_where_it_came_from(client):
+    petition = factories.petition()
+    page = client.get(
+        petition.get_absolute_url() + "?utm_source=newsletter",
+        HTTP_REFERER="https://news.example.org/story/123?x=1",
+    ).content.decode()
+    assert 'name="referrer" value="news.example.org"' in page
+    client.post(
+        f"/en/petitions/{petition.slug}/sign/",
+        {
+            "name": "Ana",
+            "email": "ana@example.org",
+            "country": "PE",
+            "name_display": "full",
+            "referrer": "news.example.org",
+            "utm_source": "newsletter",
+        },
+        REMOTE_ADDR="203.0.113.9",
+    )
+    signature = Signature.objects.get()
+    assert (signature.referrer, signature.utm_source) == ("news.example.org", "newsletter")
+    assert len(signature.ip_hash) == 64 and "203.0.113.9" not in signature.ip_hash
+    from outcry.signing.provenance import ip_hash
+
+    assert signature.ip_hash == ip_hash("203.0.113.9") != ip_hash("203.0.113.10")

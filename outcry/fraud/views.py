@@ -1,0 +1,3 @@
+"""Organiser workspace: fraud defence."""
+
+urlpatterns = []

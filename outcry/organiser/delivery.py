@@ -1,0 +1,3 @@
+"""Organiser workspace: delivery. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Organiser workspace: moderation. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Organiser workspace: stats. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+
+urlpatterns = []

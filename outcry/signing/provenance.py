@@ -1,0 +1,26 @@
+"""Where a signature came from, kept only as much as fraud defence and the
+dashboard need: a keyed hash of the IP, the referring host, the utm_source."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+
+def client_ip(request) -> str:
+    if settings.TRUST_X_FORWARDED_FOR:
+        # The load balancer appends the address it saw; earlier entries are the client's word.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def ip_hash(ip: str) -> str:
+    return salted_hmac("outcry.signing.ip", ip, algorithm="sha256").hexdigest() if ip else ""
+
+
+def referrer_host(request) -> str:
+    """The host of an outside page that sent the visitor here; never our own, never a path."""
+    host = (urlsplit(request.META.get("HTTP_REFERER", "")).hostname or "")[:200]
+    return "" if not host or host == request.get_host().split(":")[0] else host
