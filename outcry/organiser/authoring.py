@@ -1,3 +1,3 @@
-"""Organiser workspace: authoring. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+"""Organiser workspace: authoring. Its addresses sit under /organiser/<org>/."""
 
 urlpatterns = []

@@ -1,3 +1,3 @@
-"""Organiser workspace: delivery. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+"""Organiser workspace: delivery. Its addresses sit under /organiser/<org>/."""
 
 urlpatterns = []

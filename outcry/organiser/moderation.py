@@ -1,3 +1,3 @@
-"""Organiser workspace: moderation. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+"""Organiser workspace: moderation. Its addresses sit under /organiser/<org>/."""
 
 urlpatterns = []

@@ -1,3 +1,3 @@
-"""Organiser workspace: stats. (Views of this area; its addresses sit under /organiser/<org>/.)"""
+"""Organiser workspace: stats. Its addresses sit under /organiser/<org>/."""
 
 urlpatterns = []
