@@ -1,0 +1,32 @@
+from outcry.outbox.models import Message
+from outcry.signing import services
+from outcry.signing.models import NameDisplay
+
+
+def sign(petition, email, *, ip_hash="", now=None, **kwargs):
+    services.sign(
+        petition=petition,
+        name=kwargs.pop("name", "Ana María Quispe"),
+        email=email,
+        country=kwargs.pop("country", "PE"),
+        postcode="",
+        name_display=NameDisplay.FULL,
+        wants_updates=False,
+        language="en",
+        ip_hash=ip_hash,
+        now=now,
+        **kwargs,
+    )
+
+
+def token_for(email: str) -> str:
+    message = Message.objects.filter(to=email).latest("id")
+    return message.context["confirm_url"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def counts_are_honest(*petitions) -> None:
+    """After the worker aggregates, a recount from scratch finds nothing to correct."""
+    services.apply_count_deltas()
+    assert services.reconcile() == []
+    for p in petitions:
+        p.refresh_from_db()
