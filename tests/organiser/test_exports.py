@@ -1,0 +1,171 @@
+import csv
+import io
+import tracemalloc
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from outcry.actions import services as actions
+from outcry.campaigns.models import Role
+from outcry.organiser import exports
+from outcry.organiser.models import AuditEntry
+from outcry.signing.consent import CONSENT_VERSION
+from outcry.signing.models import NameDisplay, Signature, canonical_email
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org():
+    return factories.organisation()
+
+
+@pytest.fixture
+def editor(client, org):
+    user = factories.user(org=org, role=Role.EDITOR)
+    client.force_login(user)
+    return user
+
+
+def many_signatures(petition, n):
+    now = timezone.now()
+    Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            name=f"Signer Number{i}",
+            email=f"signer{i}@example.org",
+            email_canonical=canonical_email(f"signer{i}@example.org"),
+            country="PE",
+            name_display=NameDisplay.FULL,
+            language="en",
+            state=Signature.State.CONFIRMED,
+            confirmed_at=now,
+        )
+        for i in range(n)
+    )
+
+
+def rows_of(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def signatures_url(org, petition, **query):
+    url = reverse("delivery_export_signatures", kwargs={"org": org.slug, "pk": petition.pk})
+    return url + ("?all=1" if query.get("all") else "")
+
+
+def test_signature_export_has_consent_flags_and_consent_version(client, org, editor):
+    petition = factories.petition(org=org)
+    factories.signature(
+        petition=petition,
+        name="Ana María Quispe",
+        email="ana@example.org",
+        postcode="15001",
+        wants_updates=True,
+        name_display=NameDisplay.SHORT,
+    )
+    rows = rows_of(client.get(signatures_url(org, petition)))
+    assert list(rows[0]) == exports.SIGNATURE_COLUMNS
+    (row,) = rows
+    assert row["name"] == "Ana María Quispe" and row["public_name"] == "Ana Q."
+    assert row["email"] == "ana@example.org" and row["postcode"] == "15001"
+    assert row["wants_updates"] == "yes" and row["name_display"] == "short"
+    assert row["consent_version"] == CONSENT_VERSION and row["state"] == "confirmed"
+    assert row["confirmed_at"] and row["created_at"] and row["country"] == "PE"
+
+
+def test_signature_export_counts_what_the_page_counts_unless_asked_for_all(client, org, editor):
+    petition = factories.petition(org=org)
+    factories.signature(petition=petition)
+    factories.signature(petition=petition, confirmed=False)
+    assert len(rows_of(client.get(signatures_url(org, petition)))) == 1
+    everything = rows_of(client.get(signatures_url(org, petition, all=True)))
+    assert sorted(r["state"] for r in everything) == ["confirmed", "pending"]
+
+
+def test_every_export_is_in_the_audit_log(client, org, editor):
+    petition = factories.petition(org=org)
+    action = factories.urgent_action(org=org)
+    client.get(signatures_url(org, petition, all=True))
+    client.get(reverse("delivery_export_reports", kwargs={"org": org.slug, "pk": action.pk}))
+    entries = AuditEntry.objects.filter(organisation=org, user=editor).order_by("id")
+    assert [(e.verb, e.detail.get("which")) for e in entries] == [
+        ("exported signatures", "all"),
+        ("exported action reports", None),
+    ]
+
+
+def test_a_name_cannot_become_a_spreadsheet_formula(client, org, editor):
+    petition = factories.petition(org=org)
+    factories.signature(petition=petition, name='=HYPERLINK("http://evil.example","x")')
+    (row,) = rows_of(client.get(signatures_url(org, petition)))
+    assert row["name"].startswith("'=")
+
+
+def test_export_streams_rows_lazily(client, org, editor):
+    petition = factories.petition(org=org)
+    many_signatures(petition, 5000)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(signatures_url(org, petition))
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"].startswith("text/csv")
+    # Nothing was read from the signatures yet: rows are fetched as the body is sent.
+    assert not any('FROM "signing_signature"' in q["sql"] for q in queries.captured_queries)
+    chunks = iter(response.streaming_content)
+    assert next(chunks).decode().startswith("created_at,confirmed_at,state,name")
+    assert sum(1 for _chunk in chunks) == 5000
+
+
+def test_export_memory_stays_flat_however_many_rows(org):
+    small, large = factories.petition(org=org), factories.petition(org=org)
+    many_signatures(small, 4_000)
+    many_signatures(large, 20_000)
+
+    def peak(petition) -> tuple[int, int]:
+        tracemalloc.start()
+        try:
+            lines = exports.csv_lines(exports.signature_rows(petition, confirmed_only=True))
+            size = sum(len(line) for line in lines)
+            return size, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small_size, small_peak = peak(small)
+    large_size, large_peak = peak(large)
+    # Five times the rows take the same memory (about one chunk's), less than the file.
+    assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+    assert large_size > 4 * small_size and large_peak < large_size, (large_peak, large_size)
+
+
+def test_report_export_has_counts_per_channel_and_consent(client, org, editor):
+    action = factories.urgent_action(org=org)
+    data = {field: 0 for field, _label in exports.CHANNELS}
+    actions.save_report(
+        action=action,
+        data={**data, "letters": 2, "calls": 1, "country": "CL", "email": "a@example.org"},
+        targets=action.ordered_targets(),
+        language="es",
+    )
+    response = client.get(
+        reverse("delivery_export_reports", kwargs={"org": org.slug, "pk": action.pk})
+    )
+    assert isinstance(response, StreamingHttpResponse)
+    (row,) = rows_of(response)
+    assert list(row) == exports.REPORT_COLUMNS
+    assert row["letters"] == "2" and row["calls"] == "1" and row["emails"] == "0"
+    assert row["country"] == "CL" and row["email"] == "a@example.org"
+    assert row["status"] == "counted" and row["late"] == "no" and row["wants_updates"] == "no"
+    assert row["consent_version"] == CONSENT_VERSION
+
+
+def test_exports_are_for_owners_and_editors_only(client, org):
+    petition = factories.petition(org=org)
+    client.force_login(factories.user(org=org, role=Role.MODERATOR))
+    assert client.get(signatures_url(org, petition)).status_code == 404
+    assert not AuditEntry.objects.filter(verb="exported signatures").exists()
