@@ -199,6 +199,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CONFIRMATION_TOKEN_DAYS = env_int("CONFIRMATION_TOKEN_DAYS", 14, minimum=1)
 # Urgent actions: at most this many letters an hour reach one official through Outcry.
 LETTERS_PER_TARGET_PER_HOUR = env_int("LETTERS_PER_TARGET_PER_HOUR", 30, minimum=1)
+# Fraud rules, run by the worker: more signatures than this on one petition within
+# an hour, from one IP (keyed hash) or from one e-mail domain, are marked fraudulent.
+FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 20, minimum=1)
+FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR = env_int(
+    "FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR", 500, minimum=1
+)
+# The hourly report lists an IP or domain with at least this many signatures.
+FRAUD_REPORT_THRESHOLD = env_int("FRAUD_REPORT_THRESHOLD", 10, minimum=2)
 
 LOGGING = {
     "version": 1,

@@ -32,6 +32,11 @@ urlpatterns += i18n_patterns(
     path("petitions/<slug:slug>/signatures/", campaigns.signatures, name="signatures"),
     path("petitions/<slug:slug>/comments/", campaigns.comment, name="comment"),
     path("petitions/<slug:slug>/comments/thanks/", campaigns.comment_thanks, name="comment_thanks"),
+    path(
+        "petitions/<slug:slug>/comments/<int:pk>/report/",
+        campaigns.report_comment,
+        name="report_comment",
+    ),
     path("confirm/<str:token>/", signing.confirm, name="confirm"),
     path("actions/ua-<int:serial>-<int:year>/", actions.detail, name="action"),
     path("actions/ua-<int:serial>-<int:year>/write/", actions.write, name="write_letters"),

@@ -1,15 +1,22 @@
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outcry.actions.models import UrgentAction
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.forms import CommentForm
 from outcry.campaigns.models import Comment, Petition
-from outcry.campaigns.services import post_comment
+from outcry.campaigns.services import (
+    FLAG_REASON_MAX,
+    already_flagged,
+    flag_comment,
+    post_comment,
+    reportable_comment,
+)
 from outcry.signing.forms import SignatureForm
 from outcry.signing.models import Signature
 from outcry.signing.provenance import referrer_host
@@ -37,8 +44,10 @@ def home(request):
         request,
         "campaigns/home.html",
         {
-            "petitions": Petition.objects.open().select_related("target"),
-            "urgent_actions": UrgentAction.objects.open(),
+            "petitions": Petition.objects.open()
+            .filter(archived_at__isnull=True)
+            .select_related("target"),
+            "urgent_actions": UrgentAction.objects.open().filter(archived_at__isnull=True),
         },
     )
 
@@ -48,8 +57,10 @@ def archive(request):
         request,
         "campaigns/archive.html",
         {
-            "petitions": Petition.objects.closed().select_related("target"),
-            "urgent_actions": UrgentAction.objects.closed(),
+            "petitions": Petition.objects.closed()
+            .filter(archived_at__isnull=True)
+            .select_related("target"),
+            "urgent_actions": UrgentAction.objects.closed().filter(archived_at__isnull=True),
         },
     )
 
@@ -137,3 +148,34 @@ def count_json(request, slug):
     )
     patch_cache_control(response, public=True, max_age=5)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def report_comment(request, slug, pk):
+    """Ask for an optional reason, record the report, then thank (post, redirect, get)."""
+    comment = reportable_comment(slug=slug, pk=pk)
+    if comment is None:
+        raise Http404
+    reason = request.POST.get("reason", "").strip()
+    error = ""
+    if request.method == "POST":
+        if len(reason) <= FLAG_REASON_MAX:
+            # A second report from the same browser changes nothing and thanks again.
+            flag_comment(comment=comment, reason=reason, session=request.session)
+            return redirect("report_comment", slug=slug, pk=pk)
+        error = gettext("Please keep the reason to %(limit)d characters at most.") % {
+            "limit": FLAG_REASON_MAX
+        }
+    return render(
+        request,
+        "organiser/moderation/report_comment.html",
+        {
+            "comment": comment,
+            "petition": comment.petition,
+            "reported": already_flagged(comment=comment, session=request.session),
+            "reason": reason,
+            "reason_max": FLAG_REASON_MAX,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -18,6 +18,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from outcry.outbox.models import Message
 
@@ -62,14 +63,40 @@ def render(message: Message) -> EmailMessage:
         subject = render_to_string(f"{message.template}_subject.txt", context)
         body = render_to_string(f"{message.template}.txt", context)
     headers = {"Message-ID": f"<outbox-{message.pk}@{message_id_domain()}>", **message.headers}
-    return EmailMessage(
+    return OutboxEmail(
         subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
         reply_to=[message.reply_to] if message.reply_to else None,
         headers=headers,
+        attachment_specs=message.context.get("attachments", ()),
     )
+
+
+# A message keeps a small spec of each attachment in its context, such as
+# {"kind": "delivery_packet", "delivery": 7}; the builder named here turns it into
+# (filename, bytes, mimetype) when the e-mail is sent, so the row stays small.
+ATTACHMENT_BUILDERS = {
+    "delivery_packet": "outcry.organiser.packet.delivery_attachment",
+}
+
+
+class OutboxEmail(EmailMessage):
+    """An e-mail whose attachments are built only when it is serialised to be sent.
+
+    Showing it in the local mailbox builds none.
+    """
+
+    def __init__(self, *args, attachment_specs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attachment_specs = list(attachment_specs)
+
+    def message(self, *args, **kwargs):
+        while self.attachment_specs:
+            spec = self.attachment_specs.pop(0)
+            self.attach(*import_string(ATTACHMENT_BUILDERS[spec["kind"]])(spec))
+        return super().message(*args, **kwargs)
 
 
 def message_id_domain() -> str:

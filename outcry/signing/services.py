@@ -60,12 +60,18 @@ def sign(
     ip_hash: str = "",
     referrer: str = "",
     utm_source: str = "",
+    ip_listed: str = "",
     now=None,
 ) -> None:
     """Record a signature and queue the e-mail that confirms it.
 
     Returns nothing on purpose: the caller must show the same page whether this
     address signed before or not, so it is given nothing to tell them apart.
+
+    `ip_listed` is the organisation's block/allow verdict on the signer's IP
+    ("block", "allow" or ""), which only the request can know: a blocked
+    signature is stored fraudulent and an allowed one exempt from the worker's
+    rate rules (both are marked checked). The signer sees and receives the same.
     """
     now = now or timezone.now()
     if not petition.is_open(now):
@@ -92,13 +98,20 @@ def sign(
                     ip_hash=ip_hash,
                     referrer=referrer,
                     utm_source=utm_source,
+                    state=(
+                        Signature.State.FRAUDULENT
+                        if ip_listed == "block"
+                        else Signature.State.PENDING
+                    ),
+                    checked_at=now if ip_listed else None,
                 )
         except IntegrityError:
             signature = Signature.objects.select_for_update().get(
                 petition=petition, email_canonical=canonical
             )
-            if signature.state == Signature.State.PENDING:
-                # The first e-mail may be lost or expired: send a fresh link.
+            if signature.confirmed_at is None:
+                # Never confirmed: the first e-mail may be lost or expired, so send a
+                # fresh link (silently fraudulent or not: the signer must not tell).
                 signature.token_hash, signature.token_expires_at = digest, expires
                 signature.save(update_fields=["token_hash", "token_expires_at"])
                 _send_confirmation(signature, raw)
@@ -138,11 +151,17 @@ def confirm(*, raw_token: str, now=None) -> Signature | None:
         )
         if signature is None:
             return None
-        signature.state = Signature.State.CONFIRMED
         signature.confirmed_at = now
         signature.token_hash = signature.token_expires_at = None
+        # A fraudulent or invalidated signature is confirmed just the same to its
+        # signer, but does not count; confirmed_at records that they did confirm,
+        # so undoing an invalidation can restore it as confirmed.
+        counts = signature.state == Signature.State.PENDING
+        if counts:
+            signature.state = Signature.State.CONFIRMED
         signature.save(update_fields=["state", "confirmed_at", "token_hash", "token_expires_at"])
-        CountDelta.objects.create(petition_id=signature.petition_id, delta=1)
+        if counts:
+            CountDelta.objects.create(petition_id=signature.petition_id, delta=1)
     return signature
 
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from outcry.campaigns.models import Petition
 from outcry.campaigns.views import published_petition, render_petition
+from outcry.fraud.rules import ip_verdict
 from outcry.signing import services
 from outcry.signing.forms import SignatureForm
 from outcry.signing.provenance import client_ip, ip_hash
@@ -21,11 +22,14 @@ def sign(request, slug):
     form = SignatureForm(request.POST)
     if not form.is_valid():
         return render_petition(request, petition, form=form, status=400)
+    ip = client_ip(request)
     try:
         services.sign(
             petition=petition,
             language=get_language(),
-            ip_hash=ip_hash(client_ip(request)),
+            ip_hash=ip_hash(ip),
+            # Only here is the IP itself known: IP-range block/allow lists apply now.
+            ip_listed=ip_verdict(organisation_id=petition.organisation_id, ip=ip),
             **form.cleaned_data,
         )
     except services.PetitionClosed:  # closed between the check above and now

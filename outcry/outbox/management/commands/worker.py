@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from outcry.actions.services import tell_followers
+from outcry.fraud.rules import check_signatures
 from outcry.outbox.services import deliver_due
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
 
@@ -61,7 +62,14 @@ class Command(BaseCommand):
 
     def tick(self) -> int:
         close_old_connections()
-        return apply_count_deltas() + mail_updates() + tell_followers() + deliver_due()
+        # Fraud rules first, so a fraudulent signature's -1 is in this tick's counts.
+        return (
+            check_signatures()
+            + apply_count_deltas()
+            + mail_updates()
+            + tell_followers()
+            + deliver_due()
+        )
 
     def sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
