@@ -16,7 +16,8 @@ from outcry.actions.models import (
     SentLetter,
     UrgentAction,
 )
-from outcry.campaigns.models import Target
+from outcry.campaigns.models import Organisation, Target
+from outcry.organiser.services import audit
 from outcry.outbox.models import Message
 from outcry.outbox.services import enqueue
 from outcry.signing.models import hash_token, new_token
@@ -325,3 +326,43 @@ def stop_case_updates(token: str) -> ActionReport | None:
             wants_updates=False
         )
     return report
+
+
+HELD_DECISIONS = {"count": ActionReport.Status.COUNTED, "reject": ActionReport.Status.REJECTED}
+HELD_VERBS = {"count": "counted held reports", "reject": "rejected held reports"}
+
+
+def held_reports(*, organisation: Organisation, action_id: int | None = None):
+    reports = ActionReport.objects.filter(
+        action__organisation=organisation, status=ActionReport.Status.HELD
+    )
+    if action_id is not None:
+        reports = reports.filter(action_id=action_id)
+    return reports.select_related("action").order_by("-updated_at", "-id")
+
+
+def review_held_reports(*, organisation: Organisation, ids: list[int], decision: str, user) -> int:
+    """Count or reject the organisation's held urgent-action reports among `ids`.
+
+    Only held reports change: one counted or rejected already is not decided
+    again from a stale page. Counted reports join actions.services.totals.
+    """
+    status = HELD_DECISIONS[decision]
+    with transaction.atomic():
+        decided = list(
+            ActionReport.objects.select_for_update(of=("self",))
+            .filter(action__organisation=organisation, status=ActionReport.Status.HELD, pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not decided:
+            return 0
+        ActionReport.objects.filter(pk__in=decided).update(status=status)
+        audit(
+            organisation=organisation,
+            user=user,
+            verb=HELD_VERBS[decision],
+            subject=f"{len(decided)} report(s)",
+            ids=decided,
+        )
+    return len(decided)

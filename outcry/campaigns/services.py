@@ -2,7 +2,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
-from outcry.actions.models import ActionReport
+from outcry.actions.services import held_reports
 from outcry.campaigns.models import Comment, CommentFlag, Organisation, Petition
 from outcry.organiser.services import audit
 
@@ -38,8 +38,6 @@ COMMENT_VERBS = {
     "reject": "rejected comments",
     "spam": "marked comments as spam",
 }
-REPORT_DECISIONS = {"count": ActionReport.Status.COUNTED, "reject": ActionReport.Status.REJECTED}
-REPORT_VERBS = {"count": "counted held reports", "reject": "rejected held reports"}
 
 
 def reportable_comment(*, slug: str, pk: int) -> Comment | None:
@@ -108,15 +106,6 @@ def reported_comments(*, organisation: Organisation):
     )
 
 
-def held_reports(*, organisation: Organisation, action_id: int | None = None):
-    reports = ActionReport.objects.filter(
-        action__organisation=organisation, status=ActionReport.Status.HELD
-    )
-    if action_id is not None:
-        reports = reports.filter(action_id=action_id)
-    return reports.select_related("action").order_by("-updated_at", "-id")
-
-
 def moderation_counts(*, organisation: Organisation) -> dict[str, int]:
     return {
         "pending": pending_comments(organisation=organisation).count(),
@@ -162,32 +151,5 @@ def moderate_comments(
             subject=f"{len(decided)} comment(s)",
             ids=decided,
             reports_handled=handled,
-        )
-    return len(decided)
-
-
-def review_held_reports(*, organisation: Organisation, ids: list[int], decision: str, user) -> int:
-    """Count or reject the organisation's held urgent-action reports among `ids`.
-
-    Only held reports change: one counted or rejected already is not decided
-    again from a stale page. Counted reports join actions.services.totals.
-    """
-    status = REPORT_DECISIONS[decision]
-    with transaction.atomic():
-        decided = list(
-            ActionReport.objects.select_for_update(of=("self",))
-            .filter(action__organisation=organisation, status=ActionReport.Status.HELD, pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if not decided:
-            return 0
-        ActionReport.objects.filter(pk__in=decided).update(status=status)
-        audit(
-            organisation=organisation,
-            user=user,
-            verb=REPORT_VERBS[decision],
-            subject=f"{len(decided)} report(s)",
-            ids=decided,
         )
     return len(decided)

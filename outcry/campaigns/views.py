@@ -84,6 +84,7 @@ def render_petition(request, petition, *, form=None, comment_form=None, status=2
         "updates": petition.updates.all()[:10],
         "is_open": petition.is_open(),
         "error": error,
+        "revisions": petition.revisions.all(),
         "page_url": settings.SITE_URL + petition.get_absolute_url(),
         "language_links": language_links(petition.get_absolute_url()),
     }
@@ -168,7 +169,7 @@ def report_comment(request, slug, pk):
         }
     return render(
         request,
-        "organiser/moderation/report_comment.html",
+        "campaigns/report_comment.html",
         {
             "comment": comment,
             "petition": comment.petition,

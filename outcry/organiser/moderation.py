@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from outcry.actions import services as action_services
 from outcry.actions.models import CHANNELS, UrgentAction
 from outcry.campaigns import services
 from outcry.campaigns.models import Petition
@@ -144,7 +145,8 @@ def comments_done(decision: str, n: int) -> tuple[int, str]:
 def reports(request):
     action_id = as_int(request.GET.get("action"))
     page = paginate(
-        request, services.held_reports(organisation=request.organisation, action_id=action_id)
+        request,
+        action_services.held_reports(organisation=request.organisation, action_id=action_id),
     )
     for report in page:
         report.channel_counts = [(label, getattr(report, f)) for f, label in CHANNELS]
@@ -164,12 +166,12 @@ def reports(request):
 def decide_reports(request):
     decision = request.POST.get("decision")
     ids = posted_ids(request)
-    if decision not in services.REPORT_DECISIONS:
+    if decision not in action_services.HELD_DECISIONS:
         messages.error(request, _("Choose whether to count or reject the reports."))
     elif not ids:
         messages.error(request, _("Select at least one report first."))
     else:
-        n = services.review_held_reports(
+        n = action_services.review_held_reports(
             organisation=request.organisation, ids=ids, decision=decision, user=request.user
         )
         if n == 0:
