@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -20,8 +19,8 @@ from outcry.campaigns.models import Organisation, Target
 from outcry.organiser.services import audit
 from outcry.outbox.models import Message
 from outcry.outbox.services import enqueue
-from outcry.signing.models import hash_token, new_token
 from outcry.signing.services import localised_url
+from outcry.signing.tokens import hash_token, new_token, signed, unsign
 
 REPORT_SALT = "outcry.actions.report"
 BATCH_SALT = "outcry.actions.batch"
@@ -136,15 +135,11 @@ def confirm_letters(*, raw_token: str, now=None) -> LetterBatch | None:
 
 
 def batch_token(batch: LetterBatch) -> str:
-    return signing.dumps(batch.pk, salt=BATCH_SALT)
+    return signed(batch, salt=BATCH_SALT)
 
 
 def batch_for_status(token: str) -> LetterBatch | None:
-    try:
-        pk = signing.loads(token, salt=BATCH_SALT)
-    except signing.BadSignature:
-        return None
-    return LetterBatch.objects.select_related("action").filter(pk=pk).first()
+    return unsign(LetterBatch.objects.select_related("action"), token, salt=BATCH_SALT)
 
 
 def save_report(
@@ -186,15 +181,11 @@ def save_report(
 
 
 def report_token(report: ActionReport) -> str:
-    return signing.dumps(report.pk, salt=REPORT_SALT)
+    return signed(report, salt=REPORT_SALT)
 
 
 def report_for_token(token: str) -> ActionReport | None:
-    try:
-        pk = signing.loads(token, salt=REPORT_SALT)
-    except signing.BadSignature:
-        return None
-    return ActionReport.objects.select_related("action").filter(pk=pk).first()
+    return unsign(ActionReport.objects.select_related("action"), token, salt=REPORT_SALT)
 
 
 @dataclass
@@ -282,7 +273,7 @@ def tell_followers(*, now=None) -> int:
             told.setdefault(report.email.lower(), report)
         for report in told.values():
             stop = localised_url(
-                "stop_case_updates", report.language, signing.dumps(report.pk, salt=UPDATES_SALT)
+                "stop_case_updates", report.language, signed(report, salt=UPDATES_SALT)
             )
             enqueue(
                 to=report.email,
@@ -310,11 +301,7 @@ def absolute_localised(action: UrgentAction, language: str) -> str:
 
 
 def report_for_updates_token(token: str) -> ActionReport | None:
-    try:
-        pk = signing.loads(token, salt=UPDATES_SALT)
-    except signing.BadSignature:
-        return None
-    return ActionReport.objects.select_related("action").filter(pk=pk).first()
+    return unsign(ActionReport.objects.select_related("action"), token, salt=UPDATES_SALT)
 
 
 def stop_case_updates(token: str) -> ActionReport | None:

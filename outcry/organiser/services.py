@@ -7,8 +7,8 @@ from django.utils import timezone
 from outcry.campaigns.models import Membership, Organisation
 from outcry.organiser.models import AuditEntry, Invitation
 from outcry.outbox.services import enqueue
-from outcry.signing.models import hash_token, new_token
 from outcry.signing.services import localised_url
+from outcry.signing.tokens import hash_token, new_token
 
 INVITATION_DAYS = 7
 

@@ -1,6 +1,3 @@
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,18 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from outcry.campaigns.models import Petition, ScopedQuerySet
-
-
-def new_token() -> tuple[str, str]:
-    """A random single-use token and the digest we store in its place."""
-    raw = secrets.token_urlsafe(32)
-    return raw, hash_token(raw)
-
-
-def hash_token(raw: str) -> str:
-    # The token is 256 random bits, so a fast hash is enough: nothing to brute-force.
-    return hashlib.sha256(raw.encode()).hexdigest()
-
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 

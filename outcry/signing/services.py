@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.urls import reverse
@@ -13,7 +12,8 @@ from django.utils import timezone, translation
 
 from outcry.campaigns.models import Petition, PetitionUpdate
 from outcry.outbox.services import enqueue
-from outcry.signing.models import CountDelta, Signature, canonical_email, hash_token, new_token
+from outcry.signing.models import CountDelta, Signature, canonical_email
+from outcry.signing.tokens import hash_token, new_token, signed, unsign
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +166,11 @@ def confirm(*, raw_token: str, now=None) -> Signature | None:
 
 
 def unsubscribe_token(signature: Signature) -> str:
-    return signing.dumps(signature.pk, salt=UNSUBSCRIBE_SALT)
+    return signed(signature, salt=UNSUBSCRIBE_SALT)
 
 
 def signature_for_unsubscribe(token: str) -> Signature | None:
-    try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    return Signature.objects.select_related("petition").filter(pk=pk).first()
+    return unsign(Signature.objects.select_related("petition"), token, salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe(signature: Signature) -> None:
