@@ -1,12 +1,11 @@
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
 
 from outcry.outbox.models import Message
 from outcry.outbox.services import deliver_due
 from tests.outbox.builders import queued
+from tests.workers import drain_in_parallel
 
 WORKERS = 4
 MESSAGES = 200
@@ -15,28 +14,8 @@ MESSAGES = 200
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_never_send_the_same_message_twice(smtp):
     messages = queued(MESSAGES)
-    start = threading.Barrier(WORKERS)
-    sent_by = [0] * WORKERS
-    errors = []
+    sent_by = drain_in_parallel(lambda: deliver_due(limit=5), workers=WORKERS)
 
-    def worker(n):
-        try:
-            start.wait()
-            while sent := deliver_due(limit=5):
-                sent_by[n] += sent
-        except Exception as exc:  # surfaced below: a thread cannot fail the test itself
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert errors == []
-    assert not any(thread.is_alive() for thread in threads)
     ids = Counter(smtp.message_ids())
     assert ids == Counter(f"<outbox-{m.pk}@127.0.0.1>" for m in messages)
     assert max(ids.values()) == 1
