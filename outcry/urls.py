@@ -7,6 +7,7 @@ from django.views.static import serve
 
 from outcry.actions import views as actions
 from outcry.campaigns import views as campaigns
+from outcry.guard.limits import rate_limited
 from outcry.organiser import views as organiser
 from outcry.outbox import views as outbox
 from outcry.signing import views as signing
@@ -53,11 +54,15 @@ urlpatterns += i18n_patterns(
     path("letters/<str:token>/", actions.letters_status, name="letters_status"),
     path("reports/<str:token>/", actions.amend_report, name="amend_report"),
     path("case-updates/<str:token>/", actions.stop_case_updates, name="stop_case_updates"),
-    path("invitations/<str:token>/", organiser.accept_invitation, name="accept_invitation"),
+    path(
+        "invitations/<str:token>/",
+        rate_limited("invitation")(organiser.accept_invitation),
+        name="accept_invitation",
+    ),
     # The organiser workspace: every address under <org>/ goes through member_required.
     path(
         "organiser/login/",
-        auth.LoginView.as_view(template_name="organiser/login.html"),
+        rate_limited("login")(auth.LoginView.as_view(template_name="organiser/login.html")),
         name="organiser_login",
     ),
     path("organiser/logout/", auth.LogoutView.as_view(), name="organiser_logout"),

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from outcry.actions.models import CHANNELS
 from outcry.campaigns.forms import country_field
+from outcry.guard.bots import BotCheckMixin
 
 
 class OutcryForm(forms.Form):
@@ -54,7 +55,7 @@ class WriteForm(OutcryForm):
         ] or settings.LANGUAGES
 
 
-class SendForm(WriteForm):
+class SendForm(BotCheckMixin, WriteForm):
     """The same letter, plus the activist's own address to confirm before Outcry sends it."""
 
     email = forms.EmailField(
@@ -69,7 +70,7 @@ class SendForm(WriteForm):
     country = country_field(_("Your country"))
 
 
-class ReportForm(OutcryForm):
+class ReportForm(BotCheckMixin, OutcryForm):
     country = country_field(_("Your country"))
     targets = TargetChoiceField(queryset=None, label=_("Whom did you contact?"), required=False)
     email = forms.EmailField(

@@ -14,6 +14,7 @@ from outcry.actions.models import CHANNELS, CaseTarget, UrgentAction
 from outcry.actions.pdf import totals_pdf
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.views import guess_country
+from outcry.guard.limits import rate_limited
 from outcry.organiser.access import EVERYONE, member_required, scoped
 
 REPORTS_SESSION_KEY = "action_reports"
@@ -78,6 +79,7 @@ def mail_links(address, subject, body):
 
 
 @require_POST
+@rate_limited("write")
 def write(request, serial, year):
     """Show each chosen target's letter with every way to send it. Nothing is stored."""
     action = published_action(serial, year)
@@ -130,6 +132,7 @@ def write(request, serial, year):
 
 
 @require_POST
+@rate_limited("print")
 def print_letter(request, serial, year):
     action = published_action(serial, year)
     form = WriteForm(request.POST, action=action)
@@ -153,6 +156,7 @@ def print_letter(request, serial, year):
 
 
 @require_POST
+@rate_limited("send")
 def send(request, serial, year):
     action = published_action(serial, year)
     if not action.takes_letters():
@@ -160,6 +164,8 @@ def send(request, serial, year):
     form = SendForm(request.POST, action=action)
     if not form.is_valid():
         return render_case(request, action, write_form=form, status=400)
+    if form.turned_away:  # a robot: thanked like anyone, and nothing is written
+        return redirect("letters_sent", serial=serial, year=year)
     data = form.cleaned_data
     drafts = [
         services.Draft(
@@ -212,6 +218,7 @@ def letters_sent(request, serial, year):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("confirm")
 def confirm_letters(request, token):
     # GET only shows the button: a mail scanner following the link sends nothing.
     if request.method == "GET":
@@ -254,6 +261,8 @@ def remembered_report(request, action):
 def report_form_view(request, action, report):
     if request.method == "POST":
         form = ReportForm(request.POST, action=action)
+        if form.is_valid() and form.turned_away:  # a robot: thanked, nothing is written
+            return redirect("report_thanks", serial=action.serial, year=action.year)
         if form.is_valid():
             report = services.save_report(
                 action=action,
@@ -294,12 +303,14 @@ def report_form_view(request, action, report):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("report")
 def report(request, serial, year):
     action = published_action(serial, year)
     return report_form_view(request, action, remembered_report(request, action))
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("report")
 def amend_report(request, token):
     report = services.report_for_token(token)
     if report is None:
@@ -323,6 +334,7 @@ def report_thanks(request, serial, year):
 
 @csrf_exempt  # RFC 8058 one-click from the mail client; the signed token is the proof
 @require_http_methods(["GET", "POST"])
+@rate_limited("unsubscribe")
 def stop_case_updates(request, token):
     if request.method == "GET":
         valid = services.report_for_updates_token(token) is not None

@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from django_countries.widgets import LazySelect
 
+from outcry.guard.bots import BotCheckMixin
+
 
 def country_field(label=None) -> forms.Field:
     """A required country choice whose names follow each request's language.
@@ -17,7 +19,7 @@ def country_field(label=None) -> forms.Field:
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(BotCheckMixin, forms.Form):
     required_css_class = "required"
 
     def __init__(self, *args, **kwargs):

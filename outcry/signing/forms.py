@@ -2,10 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outcry.campaigns.forms import country_field
+from outcry.guard.bots import BotCheckMixin
 from outcry.signing.models import NameDisplay, Signature
 
 
-class SignatureForm(forms.Form):
+class SignatureForm(BotCheckMixin, forms.Form):
     required_css_class = "required"
 
     def __init__(self, *args, **kwargs):

@@ -7,12 +7,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from outcry.campaigns.models import Petition
 from outcry.campaigns.views import published_petition, render_petition
 from outcry.fraud.rules import ip_verdict
+from outcry.guard.limits import rate_limited
 from outcry.signing import services
 from outcry.signing.forms import SignatureForm
 from outcry.signing.provenance import client_ip, ip_hash
 
 
 @require_POST
+@rate_limited("sign")
 def sign(request, slug):
     petition = published_petition(slug)
     if not petition.is_open():
@@ -22,6 +24,8 @@ def sign(request, slug):
     form = SignatureForm(request.POST)
     if not form.is_valid():
         return render_petition(request, petition, form=form, status=400)
+    if form.turned_away:  # a robot: thanked like anyone, and nothing is written
+        return redirect("thanks", slug=petition.slug)
     ip = client_ip(request)
     try:
         services.sign(
@@ -46,6 +50,7 @@ def thanks(request, slug):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("confirm")
 def confirm(request, token):
     # GET only shows a button: mail scanners that follow links must not sign anyone.
     if request.method == "GET":
@@ -70,6 +75,7 @@ def confirmed(request, slug):
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe posts from the mail client; the token is the proof
 @require_http_methods(["GET", "POST"])
+@rate_limited("unsubscribe")
 def unsubscribe(request, token):
     signature = services.signature_for_unsubscribe(token)
     if signature is None:

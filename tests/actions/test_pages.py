@@ -10,6 +10,7 @@ from outcry.actions import services
 from outcry.actions.models import ActionReport, LetterBatch, UrgentAction
 from outcry.campaigns.models import Role
 from tests import factories
+from tests.guard.helpers import human
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,16 @@ def base(action, lang="en"):
 
 
 def letter_form(action, **extra):
-    return {
-        "targets": [t.pk for t in action.ordered_targets()],
-        "language": "es",
-        "subject": "Alto a la fuerza",
-        "body": "Le pido que actúe.",
-        "name": "Rosa Quispe",
-        **extra,
-    }
+    return human(
+        {
+            "targets": [t.pk for t in action.ordered_targets()],
+            "language": "es",
+            "subject": "Alto a la fuerza",
+            "body": "Le pido que actúe.",
+            "name": "Rosa Quispe",
+            **extra,
+        }
+    )
 
 
 def test_case_page_shows_number_targets_letter_and_chain(client):
@@ -121,7 +124,7 @@ def test_confirm_link_get_shows_a_button_and_post_sends(client):
 
 def test_report_needs_at_least_one_action(client):
     action = factories.urgent_action()
-    response = client.post(base(action) + "report/", {"country": "PE"})
+    response = client.post(base(action) + "report/", human(country="PE"))
     assert response.status_code == 400
     assert "Please tell us at least one thing you did." in response.content.decode()
     assert not ActionReport.objects.exists()
@@ -129,10 +132,10 @@ def test_report_needs_at_least_one_action(client):
 
 def test_report_in_the_same_browser_amends_instead_of_adding(client):
     action = factories.urgent_action()
-    client.post(base(action) + "report/", {"country": "PE", "letters": "2", "calls": "1"})
+    client.post(base(action) + "report/", human(country="PE", letters="2", calls="1"))
     form = client.get(base(action) + "report/").content.decode()
     assert 'value="2"' in form and "change the numbers" in form
-    client.post(base(action) + "report/", {"country": "PE", "letters": "3"})
+    client.post(base(action) + "report/", human(country="PE", letters="3"))
     assert ActionReport.objects.count() == 1 and ActionReport.objects.get().letters == 3
     thanks = client.get(base(action) + "report/thanks/").content.decode()
     assert "is counted" in thanks

@@ -14,6 +14,7 @@ from outcry.signing.models import Signature
 from outcry.signing.provenance import ip_hash
 from tests import factories
 from tests.fraud.helpers import counts_are_honest, token_for
+from tests.guard.helpers import human
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def page(response, token="") -> str:
 def post_signature(client, petition, email, ip):
     return client.post(
         f"/en/petitions/{petition.slug}/sign/",
-        {"name": "Ana Quispe", "email": email, "country": "PE", "name_display": "full"},
+        human(name="Ana Quispe", email=email, country="PE", name_display="full"),
         REMOTE_ADDR=ip,
     )
 

@@ -9,6 +9,7 @@ from outcry.outbox.models import Message
 from outcry.signing import services
 from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
 from tests import factories
+from tests.guard.helpers import human
 
 pytestmark = pytest.mark.django_db
 
@@ -209,14 +210,16 @@ def test_signature_keeps_a_keyed_ip_hash_and_where_it_came_from(client):
     assert 'name="referrer" value="news.example.org"' in page
     client.post(
         f"/en/petitions/{petition.slug}/sign/",
-        {
-            "name": "Ana",
-            "email": "ana@example.org",
-            "country": "PE",
-            "name_display": "full",
-            "referrer": "news.example.org",
-            "utm_source": "newsletter",
-        },
+        human(
+            {
+                "name": "Ana",
+                "email": "ana@example.org",
+                "country": "PE",
+                "name_display": "full",
+                "referrer": "news.example.org",
+                "utm_source": "newsletter",
+            }
+        ),
         REMOTE_ADDR="203.0.113.9",
     )
     signature = Signature.objects.get()
