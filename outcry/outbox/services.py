@@ -24,10 +24,10 @@ from outcry.outbox.models import Message
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 # Stop sending a batch this long before its lease runs out, so another worker
 # never claims a message this one is still about to send.
-LEASE_MARGIN = timedelta(minutes=1)
+LEASE_MARGIN = min(timedelta(minutes=1), LEASE / 5)
 # With the back-off (1, 2, 4 ... 256 minutes, then every six hours) the last of
 # 21 attempts comes about three days after the first: an outage over a long
 # weekend delays mail but loses none.
