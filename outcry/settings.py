@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,16 +54,23 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_countries",
+    "csp",
     "outcry.campaigns",
     "outcry.signing",
     "outcry.outbox",
     "outcry.actions",
     "outcry.organiser",
     "outcry.fraud",
+    "outcry.guard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after SecurityMiddleware, so every response (static files, error
+    # pages) carries the Content-Security-Policy and Permissions-Policy headers.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "outcry.campaigns.errors.DatabaseUnavailableMiddleware",  # last resort: DB errors → 503
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -149,12 +157,24 @@ else:
     EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+# How long a worker holds a message it is sending; a killed worker's mail waits this long.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@outcry.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGIN_URL = "organiser_login"
 LOGIN_REDIRECT_URL = "organiser_home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Argon2 for new and re-hashed passwords; the others stay so older hashes still verify
+# (Django upgrades each to Argon2 at the user's next login).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -193,12 +213,71 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy: everything from this origin, nothing inline, nothing from a
+# third party (no CDN, web font or tracker). Templates carry no <script> body, no on…=
+# handler and no style="" (tests/test_security.py scans them). Share links to other
+# sites are plain <a href> links, which CSP does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Permissions-Policy: this site needs none of these powerful features; deny them to
+# every frame, and opt out of interest-based advertising cohorts and topics.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "browsing-topics",
+        "camera",
+        "geolocation",
+        "interest-cohort",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Confirmation links, for signatures and letters alike
 CONFIRMATION_TOKEN_DAYS = env_int("CONFIRMATION_TOKEN_DAYS", 14, minimum=1)
 # Urgent actions: at most this many letters an hour reach one official through Outcry.
 LETTERS_PER_TARGET_PER_HOUR = env_int("LETTERS_PER_TARGET_PER_HOUR", 30, minimum=1)
+# Robots: a sign, comment, report or letter form sent sooner than this after it was
+# shown, or later than this, is turned away quietly (the honeypot field too).
+FORM_MIN_FILL_SECONDS = env_int("FORM_MIN_FILL_SECONDS", 2)
+FORM_MAX_AGE_HOURS = env_int("FORM_MAX_AGE_HOURS", 24, minimum=1)
+# Floods: at most this many POSTs a minute from one IP (keyed hash) per kind of form,
+# then a 429 page. Generous, so a classroom behind one address still gets through.
+_SIGN = env_int("RATE_LIMIT_SIGN_PER_MINUTE", 30, minimum=1)
+_COMMENT = env_int("RATE_LIMIT_COMMENT_PER_MINUTE", 10, minimum=1)
+_REPORT = env_int("RATE_LIMIT_REPORT_PER_MINUTE", 20, minimum=1)
+_WRITE = env_int("RATE_LIMIT_WRITE_PER_MINUTE", 60, minimum=1)
+_SEND = env_int("RATE_LIMIT_SEND_PER_MINUTE", 10, minimum=1)
+_LINK = env_int("RATE_LIMIT_LINK_PER_MINUTE", 30, minimum=1)
+# Organiser logins: a few tries a minute per IP, and per user name over a quarter hour.
+_LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
+RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per IP
+    "sign": (_SIGN, 60),
+    "comment": (_COMMENT, 60),
+    "flag": (_COMMENT, 60),  # reporting a comment
+    "report": (_REPORT, 60),  # an urgent-action report, new or amended
+    "write": (_WRITE, 60),  # the letters page and the print view store nothing
+    "print": (_WRITE, 60),
+    "send": (_SEND, 60),  # letters through Outcry: each asks for a confirmation e-mail
+    "confirm": (_LINK, 60),  # the buttons behind e-mailed links
+    "unsubscribe": (_LINK, 60),
+    "login": (_LOGIN, 60),
+    "invitation": (_LOGIN, 60),
+}
 # Fraud rules, run by the worker: more signatures than this on one petition within
 # an hour, from one IP (keyed hash) or from one e-mail domain, are marked fraudulent.
 FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 20, minimum=1)

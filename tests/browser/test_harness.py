@@ -52,3 +52,26 @@ def test_axe_passes_accessible_page_and_names_rules_on_broken_one(page):
     assert "- label [" in message
     assert "    img" in message
     assert "    input" in message
+
+
+def test_harness_catches_content_security_policy_violations(browser):
+    from tests.browser.conftest import DEFAULT_LOCALE, _new_context
+
+    violations: list[str] = []
+    context = _new_context(browser, DEFAULT_LOCALE, violations)
+    try:
+        page = context.new_page()
+        page.route(
+            "http://csp.test/",
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/html",
+                headers={"Content-Security-Policy": "script-src 'self'"},
+                body="<!doctype html><title>t</title><script>document.title = 'ran'</script>",
+            ),
+        )
+        page.goto("http://csp.test/")
+        assert page.title() == "t"
+    finally:
+        context.close()
+    assert violations and "Content Security Policy" in violations[0]
