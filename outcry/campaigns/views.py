@@ -17,6 +17,7 @@ from outcry.campaigns.services import (
     post_comment,
     reportable_comment,
 )
+from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
 from outcry.signing.models import Signature
 from outcry.signing.provenance import referrer_host
@@ -119,16 +120,17 @@ def signatures(request, slug):
 
 
 @require_POST
+@rate_limited("comment")
 def comment(request, slug):
     petition = published_petition(slug)
     form = CommentForm(request.POST)
     if not form.is_valid():
         return render_petition(request, petition, comment_form=form, status=400)
-    posted = post_comment(petition=petition, **form.cleaned_data)
-    return redirect(
-        "comment_thanks" if posted.status == Comment.Status.PENDING else "petition",
-        slug=petition.slug,
-    )
+    if form.turned_away:  # a robot: sent where a comment would go, and nothing is written
+        held = petition.comments_premoderated
+    else:
+        held = post_comment(petition=petition, **form.cleaned_data).status == Comment.Status.PENDING
+    return redirect("comment_thanks" if held else "petition", slug=petition.slug)
 
 
 @require_GET
@@ -152,6 +154,7 @@ def count_json(request, slug):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("flag")
 def report_comment(request, slug, pk):
     """Ask for an optional reason, record the report, then thank (post, redirect, get)."""
     comment = reportable_comment(slug=slug, pk=pk)
