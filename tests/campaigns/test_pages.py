@@ -240,3 +240,12 @@ def test_organiser_markdown_cannot_embed_an_image_from_another_site(client):
     petition = factories.petition(body="Look: ![pixel](https://tracker.example/p.gif)")
     page = client.get(petition.get_absolute_url()).content.decode()
     assert "tracker.example" not in page.split("<footer")[0].split('class="prose"')[1]
+
+
+def test_country_select_marks_the_chosen_country_and_keeps_field_attributes(client):
+    petition = factories.petition()
+    response = client.post(f"/en/petitions/{petition.slug}/sign/", {"country": "CL", "name": ""})
+    page = response.content.decode()
+    assert '<option value="CL" selected>Chile</option>' in page
+    assert page.count(" selected>") >= 1 and '<option value="" selected>' not in page
+    assert 'id="id_country" required' in page or 'required id="id_country"' in page
