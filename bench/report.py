@@ -185,7 +185,8 @@ def render(cfg, machine: dict, results: dict, errors: dict, took: float) -> str:
             f"  {n:,}: sign p50 / page p50 (ms)",
             lambda r, n=n: (
                 ms(get(r, "growth", n, "p50"), get(r, "growth", n, "page_p50"))
-                + flag(r, "growth", n),
+                + flag(r, "growth", n)
+                + (f" ({num(e)} errors)" if (e := get(r, "growth", n, "errors")) else ""),
                 "",
             ),
         )
@@ -320,6 +321,8 @@ def notes(results) -> str:
         kinds = {}
         for key in ("read", "confirm", "ceiling"):
             kinds.update({f"{key}: {k}": v for k, v in (get(r, key, "kinds") or {}).items()})
+        for n, step in (get(r, "growth") or {}).items():
+            kinds.update({f"growth@{n:,}: {k}": v for k, v in step.get("kinds", {}).items()})
         for c in (16, 64, 256):
             kinds.update(
                 {f"sign@{c}: {k}": v for k, v in (get(r, "sign", c, "kinds") or {}).items()}
