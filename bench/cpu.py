@@ -46,8 +46,9 @@ def snapshot() -> Snapshot:
 
 def ours(name: str, database: str | None) -> bool:
     """A PostgreSQL process working for the bench: a backend of its database, or
-    one of the server's own processes (WAL writer, checkpointer, autovacuum...)."""
-    if not name.startswith("postgres"):
+    one of the server's own processes (the postmaster, whose count includes the
+    parallel query and autovacuum workers it has reaped, WAL writer, checkpointer...)."""
+    if not name.startswith("postgres") and "/postgres " not in name:
         return False
     if "(" not in name:  # no client address: a server process, shared by all
         return True

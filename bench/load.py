@@ -174,6 +174,9 @@ class Browsers:
         self.base = base
         self.client = Client(base)
         self.series: dict[str, Series] = {}
+        # Failures of requests started outside the window: a stall that outlasts the
+        # window leaves no measured request at all, and this says why.
+        self.unmeasured: Counter = Counter()
         self.measuring = False
         self.finished = False
         self.seq = 0
@@ -191,10 +194,14 @@ class Browsers:
         except FAILURES as exc:
             if measuring:
                 self.record(kind).fail(type(exc).__name__)
+            else:
+                self.unmeasured[f"{kind}: {type(exc).__name__}"] += 1
             return None
         if status != expect:
             if measuring:
                 self.record(kind).fail(f"HTTP {status}")
+            else:
+                self.unmeasured[f"{kind}: HTTP {status}"] += 1
             return None
         if measuring:
             self.record(kind).ok(time.perf_counter() - started)

@@ -96,7 +96,10 @@ class Procs:
 
 
 def read_stat(pid: int) -> tuple[int, int, float, str] | None:
-    """(ppid, pgrp, cpu seconds used, command name) of a process, from /proc."""
+    """(ppid, pgrp, cpu seconds used, command name) of a process, from /proc.
+
+    The CPU includes children it has reaped: a short-lived child (PostgreSQL's
+    autovacuum worker, say) is then still counted, under its parent."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -104,7 +107,8 @@ def read_stat(pid: int) -> tuple[int, int, float, str] | None:
     comm = raw[raw.index("(") + 1 : raw.rindex(")")]
     rest = raw[raw.rindex(")") + 2 :].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return int(rest[1]), int(rest[2]), (int(rest[11]) + int(rest[12])) / ticks, comm
+    cpu = sum(int(x) for x in rest[11:15])  # utime, stime, cutime, cstime
+    return int(rest[1]), int(rest[2]), cpu / ticks, comm
 
 
 def free_port() -> int:

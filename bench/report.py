@@ -58,6 +58,20 @@ def spread(rates) -> str:
     return f" ({num(min(rates))}-{num(max(rates))})"
 
 
+def growth_cell(r: dict, n: int) -> str:
+    if get(r, "growth", n) is None:
+        return "-"
+    if get(r, "growth", n, "p50") is None and get(r, "growth", n, "unmeasured"):
+        late = sum(get(r, "growth", n, "unmeasured").values())
+        return f"stalled: nothing completed in the window ({late} failed after it)"
+    errors = get(r, "growth", n, "errors")
+    return (
+        ms(get(r, "growth", n, "p50"), get(r, "growth", n, "page_p50"))
+        + flag(r, "growth", n)
+        + (f" ({num(errors)} errors)" if errors else "")
+    )
+
+
 def ratio_row(rows: list, results: dict) -> None:
     s = get(results["sqlite"], "sign", 64, "rate")
     p = get(results["postgres"], "sign", 64, "rate")
@@ -183,12 +197,7 @@ def render(cfg, machine: dict, results: dict, errors: dict, took: float) -> str:
     for n in sizes:
         add(
             f"  {n:,}: sign p50 / page p50 (ms)",
-            lambda r, n=n: (
-                ms(get(r, "growth", n, "p50"), get(r, "growth", n, "page_p50"))
-                + flag(r, "growth", n)
-                + (f" ({num(e)} errors)" if (e := get(r, "growth", n, "errors")) else ""),
-                "",
-            ),
+            lambda r, n=n: (growth_cell(r, n), ""),
         )
     for n in sizes[1:]:
         add(
@@ -309,7 +318,7 @@ def notes(results) -> str:
         if db not in results:
             continue
         for phase, use in results[db].get("cpu", {}).items():
-            if phase.startswith(("sign@64", "read", "confirm", "ceiling", "outbox", "growth@0")):
+            if phase.startswith(("sign@64", "read", "confirm", "ceiling", "outbox", "growth")):
                 lines.append(f"  {LABELS[db]:<10} {phase:<12} {describe(use)}")
     problems = []
     for db in ("sqlite", "postgres"):
@@ -323,6 +332,12 @@ def notes(results) -> str:
             kinds.update({f"{key}: {k}": v for k, v in (get(r, key, "kinds") or {}).items()})
         for n, step in (get(r, "growth") or {}).items():
             kinds.update({f"growth@{n:,}: {k}": v for k, v in step.get("kinds", {}).items()})
+            late = {
+                f"growth@{n:,} after the window: {k}": v
+                for k, v in step.get("unmeasured", {}).items()
+            }
+            if step.get("p50") is None:
+                kinds.update(late)
         for c in (16, 64, 256):
             kinds.update(
                 {f"sign@{c}: {k}": v for k, v in (get(r, "sign", c, "kinds") or {}).items()}

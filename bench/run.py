@@ -245,6 +245,7 @@ class DatabaseBench:
             "page_p99": page.pct(99),
             "errors": post.errors + page.errors,
             "kinds": dict(kinds),
+            "unmeasured": dict(browsers.unmeasured),
             "cpu": use,
         }
 
@@ -592,7 +593,9 @@ def main() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     text = report.render(cfg, machine(), results, errors, time.monotonic() - started)
     print(text)
-    out = ROOT / "var" / "bench" / "last.txt"
+    # A partial run (BENCH_PHASES) must not replace the last full table.
+    partial = "" if set(cfg.phases) == set(PHASES) else "-" + "-".join(cfg.phases)
+    out = ROOT / "var" / "bench" / f"last{partial}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     say(f"written to {out.relative_to(ROOT)}")
