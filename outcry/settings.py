@@ -5,6 +5,8 @@ default). Only a local install may generate its own SECRET_KEY, keep mail in
 the local mailbox and run without HTTPS; anything else must say so explicitly.
 """
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -43,6 +45,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# The key of the e-mail look-up digests (outcry.privacy.digest). Unlike SECRET_KEY it
+# must never change once data exists; a local install derives it from SECRET_KEY.
+LOOKUP_KEY = env_str("LOOKUP_KEY") or hmac.new(
+    SECRET_KEY.encode(), b"outcry.lookup", hashlib.sha256
+).hexdigest()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

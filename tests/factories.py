@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from outcry.campaigns.models import Membership, Organisation, Petition, Role, Target
-from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+from outcry.privacy.digest import canonical_email
+from outcry.signing.models import CountDelta, NameDisplay, Signature
 
 _seq = itertools.count(1)
 

@@ -9,7 +9,7 @@ from django_countries import countries
 from outcry.campaigns.models import Petition
 from outcry.fraud.models import ListEntry
 from outcry.fraud.services import SHORT_HASH
-from outcry.signing.models import canonical_email
+from outcry.privacy.digest import canonical_email
 
 HEX = re.compile(r"^[0-9a-f]+$")
 

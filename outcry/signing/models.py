@@ -7,17 +7,6 @@ from django_countries.fields import CountryField
 
 from outcry.campaigns.models import Petition, ScopedQuerySet
 
-GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
-
-
-def canonical_email(email: str) -> str:
-    """Fold the spellings of one mailbox together: case, +tags, and Gmail's dots."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    local = local.split("+", 1)[0]
-    if domain in GMAIL_DOMAINS:
-        local, domain = local.replace(".", ""), "gmail.com"
-    return f"{local}@{domain}"
-
 
 class NameDisplay(models.TextChoices):
     FULL = "full", _("My full name")

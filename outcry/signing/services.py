@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 
 from outcry.campaigns.models import Petition, PetitionUpdate
 from outcry.outbox.services import enqueue
-from outcry.signing.models import CountDelta, Signature, canonical_email
+from outcry.privacy.digest import canonical_email
+from outcry.signing.models import CountDelta, Signature
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from outcry.organiser import packet
 from outcry.organiser.models import AuditEntry, Delivery
 from outcry.outbox.models import Message
 from outcry.outbox.services import render
-from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+from outcry.privacy.digest import canonical_email
+from outcry.signing.models import CountDelta, NameDisplay, Signature
 from tests import factories
 
 pytestmark = pytest.mark.django_db

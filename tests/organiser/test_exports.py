@@ -13,8 +13,9 @@ from outcry.actions import services as actions
 from outcry.campaigns.models import Role
 from outcry.organiser import exports
 from outcry.organiser.models import AuditEntry
+from outcry.privacy.digest import canonical_email
 from outcry.signing.consent import CONSENT_VERSION
-from outcry.signing.models import NameDisplay, Signature, canonical_email
+from outcry.signing.models import NameDisplay, Signature
 from tests import factories
 
 pytestmark = pytest.mark.django_db

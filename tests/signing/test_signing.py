@@ -6,8 +6,9 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from outcry.outbox.models import Message
+from outcry.privacy.digest import canonical_email
 from outcry.signing import services
-from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+from outcry.signing.models import CountDelta, NameDisplay, Signature
 from tests import factories
 from tests.guard.helpers import human
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from outcry.actions.models import CaseTarget, SampleLetter, UrgentAction
 from outcry.campaigns import demo_content
 from outcry.campaigns.models import Comment, Membership, Organisation, Petition, Role, Target
-from outcry.signing.models import CountDelta, NameDisplay, Signature, canonical_email
+from outcry.privacy.digest import canonical_email
+from outcry.signing.models import CountDelta, NameDisplay, Signature
 from outcry.signing.services import apply_count_deltas
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
