@@ -141,7 +141,7 @@ def test_a_site_not_on_the_list_is_refused_the_frame(site, host, browser: Browse
         refused = lambda message: "frame-ancestors" in message.text  # noqa: E731
         with page.expect_console_message(refused, timeout=10_000) as message:
             page.goto(host.url)
-        assert "Refused to frame" in message.value.text, message.value.text
+        assert "has been blocked" in message.value.text, message.value.text
         expect(page.locator("iframe")).to_have_count(1)
         expect(page.frame_locator("iframe").locator("form.sign")).to_have_count(0)
     finally:
