@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from outcry.actions import views as actions
+from outcry.campaigns import embeds, feeds
 from outcry.campaigns import views as campaigns
 from outcry.guard.limits import rate_limited
 from outcry.organiser import views as organiser
@@ -26,7 +27,15 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", campaigns.home, name="home"),
     path("archive/", campaigns.archive, name="archive"),
+    path("campaigns.atom", feeds.campaigns, name="campaigns_feed"),
     path("petitions/<slug:slug>/", campaigns.petition_detail, name="petition"),
+    path("petitions/<slug:slug>/updates.atom", feeds.petition_updates, name="petition_feed"),
+    # Embeds: the pages another site may frame (campaigns/embeds.py).
+    path("petitions/<slug:slug>/embed/", embeds.petition, name="embed_petition"),
+    path("petitions/<slug:slug>/embed/sign/", embeds.petition_sign, name="embed_sign"),
+    path("petitions/<slug:slug>/embed/thanks/", embeds.petition_thanks, name="embed_thanks"),
+    path("actions/ua-<int:serial>-<int:year>/embed/", embeds.action, name="embed_action"),
+    path("actions/ua-<int:serial>-<int:year>/updates.atom", feeds.case_updates, name="action_feed"),
     path("petitions/<slug:slug>/sign/", signing.sign, name="sign"),
     path("petitions/<slug:slug>/thanks/", signing.thanks, name="thanks"),
     path("petitions/<slug:slug>/confirmed/", signing.confirmed, name="confirmed"),

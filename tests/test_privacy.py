@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
 
 from outcry.actions.models import ActionReport
-from outcry.campaigns.models import Comment
+from outcry.campaigns.models import Comment, PetitionUpdate
 from outcry.outbox.models import Message
 from outcry.signing import services
 from outcry.signing.models import NameDisplay, Signature
@@ -88,7 +88,9 @@ def world(client, time_machine):
         )
         for status in Comment.Status.values
     }
+    PetitionUpdate.objects.create(petition=petition, title="Delivered", body="We delivered it.")
     action = factories.urgent_action(org=org)
+    factories.urgent_action(org=org, follows=action, headline="Released")
     for n, status in enumerate(ActionReport.Status.values):
         ActionReport.objects.create(
             action=action,
@@ -131,6 +133,13 @@ ARGS = {
     "confirmed": slug,
     "signatures": slug,
     "count_json": slug,
+    "embed_petition": slug,
+    "embed_sign": slug,  # POST only
+    "embed_thanks": slug,
+    "embed_action": case,
+    "campaigns_feed": lambda w: {},
+    "petition_feed": slug,
+    "action_feed": case,
     "comment": slug,  # POST only
     "comment_thanks": slug,
     "report_comment": lambda w: {**slug(w), "pk": w["comment"].pk},
@@ -203,6 +212,13 @@ def test_no_public_page_json_or_header_shows_an_address_postcode_or_ip(
             assert seen[reverse(name, args=args)] == 200
         assert seen[reverse("report_thanks", kwargs=case(world))] == 200
     assert seen[reverse("count_json", args=[slug_])] == 200
+    with translation.override(language):
+        for name in ("embed_petition", "embed_thanks", "petition_feed", "campaigns_feed"):
+            assert (
+                seen[reverse(name, kwargs={} if name == "campaigns_feed" else slug(world))] == 200
+            )
+        for name in ("embed_action", "action_feed"):
+            assert seen[reverse(name, kwargs=case(world))] == 200
 
 
 def test_the_signers_really_are_on_the_pages_checked(client, world):

@@ -30,7 +30,10 @@ def public_responses(client):
         f"{p}thanks/",
         f"{p}confirmed/",
         f"{p}comments/thanks/",
+        f"{p}embed/",  # embeds of a campaign that lists no site refuse frames too
+        f"{p}embed/thanks/",
         a,
+        f"{a}embed/",
         f"{a}sent/",
         f"{a}report/",
         f"{a}report/thanks/",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from outcry.campaigns.models import Organisation, ScopedQuerySet, Target
+from outcry.campaigns.origins import validate_origins
 from outcry.outbox.models import Message
 
 
@@ -61,6 +62,17 @@ class UrgentAction(models.Model):
     image_alt = models.CharField(_("image description (alt text)"), max_length=300, blank=True)
     image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
     targets = models.ManyToManyField(Target, through="CaseTarget", related_name="urgent_actions")
+    # Sites whose pages may show the embed in a frame: its frame-ancestors. Empty: none.
+    embed_origins = models.JSONField(
+        _("sites allowed to embed it"),
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "One address per line, like https://example.org. Only these sites may show the "
+            "sign form and counter in a frame; with none listed, no site may."
+        ),
+    )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     # Set by the worker once activists who asked for updates on the case heard of it.
     followers_told_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from outcry.campaigns.origins import validate_origins
+
 
 class OrganisationQuerySet(models.QuerySet):
     def for_user(self, user, roles=None):
@@ -181,6 +183,17 @@ class Petition(models.Model):
     image_alt = models.CharField(_("image description (alt text)"), max_length=300, blank=True)
     image_credit = models.CharField(_("image credit"), max_length=200, blank=True)
     comments_premoderated = models.BooleanField(_("hold comments for moderation"), default=True)
+    # Sites whose pages may show the embed in a frame: its frame-ancestors. Empty: none.
+    embed_origins = models.JSONField(
+        _("sites allowed to embed it"),
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "One address per line, like https://example.org. Only these sites may show the "
+            "sign form and counter in a frame; with none listed, no site may."
+        ),
+    )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

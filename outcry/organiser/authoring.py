@@ -7,11 +7,13 @@ target directory. The workflows live in campaigns/authoring.py.
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from outcry.actions.models import UrgentAction
 from outcry.campaigns import authoring as workflow
+from outcry.campaigns.embeds import embed_snippet
 from outcry.campaigns.models import Petition, Target
 from outcry.campaigns.templatetags.outcry import markdown
 from outcry.organiser.access import EDITORS, member_required, scoped
@@ -70,6 +72,9 @@ def _petition_form(request, petition):
             "form": form,
             "petition": petition if petition.pk else None,
             "revisions": petition.revisions.all() if petition.pk else [],
+            "embed_snippet": embed_snippet(petition, language=petition.language)
+            if petition.pk
+            else "",
             "preview": _previewing(request),
         },
         status=400 if form.is_bound and not _previewing(request) and form.errors else 200,
@@ -133,6 +138,7 @@ def _action_form(request, action, *, close_form=None, status=200):
             "targets": targets,
             "letters": letters,
             "action": action if action.pk else None,
+            "embed_snippet": embed_snippet(action, language=get_language()) if action.pk else "",
             "close_form": close_form or CloseActionForm(initial={"outcome": action.outcome}),
             "preview": _previewing(request),
         },

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from outcry.actions.models import CaseTarget, UrgentAction
 from outcry.campaigns.authoring import is_locked
 from outcry.campaigns.models import Petition, Target
+from outcry.campaigns.origins import OriginsField
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -93,8 +94,9 @@ class PetitionForm(ImageMixin, AuthoringForm):
             "deadline",
             "lock_threshold",
             "comments_premoderated",
+            "embed_origins",
         ]
-        field_classes = {"image": ImageField}
+        field_classes = {"image": ImageField, "embed_origins": OriginsField}
         widgets = {
             "body": forms.Textarea(attrs={"rows": 12, "data-preview": "body"}),
             "letter": forms.Textarea(attrs={"rows": 10, "data-preview": "letter"}),
@@ -175,8 +177,9 @@ class UrgentActionForm(ImageMixin, AuthoringForm):
             "published_at",
             "deadline",
             "status",
+            "embed_origins",
         ]
-        field_classes = {"image": ImageField}
+        field_classes = {"image": ImageField, "embed_origins": OriginsField}
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 4}),
             "take_action": forms.Textarea(attrs={"rows": 8, "data-preview": "take_action"}),

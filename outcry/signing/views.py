@@ -26,21 +26,29 @@ def sign(request, slug):
         return render_petition(request, petition, form=form, status=400)
     if form.turned_away:  # a robot: thanked like anyone, and nothing is written
         return redirect("thanks", slug=petition.slug)
-    ip = client_ip(request)
     try:
-        services.sign(
-            petition=petition,
-            language=get_language(),
-            ip_hash=ip_hash(ip),
-            # Only here is the IP itself known: IP-range block/allow lists apply now.
-            ip_listed=ip_verdict(organisation_id=petition.organisation_id, ip=ip),
-            **form.cleaned_data,
-        )
+        record_signature(request, petition=petition, data=form.cleaned_data)
     except services.PetitionClosed:  # closed between the check above and now
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")
         )
     return redirect("thanks", slug=petition.slug)
+
+
+def record_signature(request, *, petition: Petition, data: dict) -> None:
+    """Sign `petition` with a sign form's cleaned `data`, for the visitor of `request`.
+
+    Shared by the petition page and its embed. Raises services.PetitionClosed.
+    """
+    ip = client_ip(request)
+    services.sign(
+        petition=petition,
+        language=get_language(),
+        ip_hash=ip_hash(ip),
+        # Only here is the IP itself known: IP-range block/allow lists apply now.
+        ip_listed=ip_verdict(organisation_id=petition.organisation_id, ip=ip),
+        **data,
+    )
 
 
 @require_GET

@@ -17,9 +17,10 @@
     show();
   }
 
-  var status = document.querySelector(".share .copied");
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     if (!navigator.clipboard) return;
+    var box = button.closest(".share, .embed-code");
+    var status = box && box.querySelector(".copied");
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
