@@ -33,28 +33,30 @@ def canonical_domain(domain: str) -> str:
     return canonical_email("x@" + domain.strip().lstrip("@")).rpartition("@")[2]
 
 
-def _digest(label: bytes, value: str) -> str:
-    return hmac.new(
-        settings.LOOKUP_KEY.encode(), label + b"\0" + value.encode(), hashlib.sha256
-    ).hexdigest()
+def _digest(label: bytes, value: str, key: str | None) -> str:
+    key = settings.LOOKUP_KEY if key is None else key
+    return hmac.new(key.encode(), label + b"\0" + value.encode(), hashlib.sha256).hexdigest()
 
 
-def email_digest(email: str) -> str:
+# `key` is for tools outside Django (the bench's bulk loader); the app uses LOOKUP_KEY.
+
+
+def email_digest(email: str, *, key: str | None = None) -> str:
     """HMAC-SHA256 of the canonical form of an address, hex: the look-up key for a mailbox."""
-    return _digest(b"email", canonical_email(email))
+    return _digest(b"email", canonical_email(email), key)
 
 
-def domain_digest(email_or_domain: str) -> str:
+def domain_digest(email_or_domain: str, *, key: str | None = None) -> str:
     """The look-up key for the domain of an address (or of a bare domain).
 
     The fraud rules count signatures per domain; a digest rather than the domain
     keeps a one-person domain (ana@anaquispe.pe) from naming its owner at rest.
     """
     domain = email_or_domain.rpartition("@")[2] if "@" in email_or_domain else email_or_domain
-    return _digest(b"domain", canonical_domain(domain))
+    return _digest(b"domain", canonical_domain(domain), key)
 
 
-def ip_digest(ip_hash: str) -> str:
+def ip_digest(ip_hash: str, *, key: str | None = None) -> str:
     """The look-up key for an IP, from its keyed hash (outcry.signing.provenance.ip_hash).
 
     The IPv4 space is small enough to try whole, so whoever holds SECRET_KEY
@@ -63,4 +65,4 @@ def ip_digest(ip_hash: str) -> str:
     It is derived from ip_hash, not the IP, so rows stored before it existed
     get the same digest as new ones.
     """
-    return _digest(b"ip", ip_hash) if ip_hash else ""
+    return _digest(b"ip", ip_hash, key) if ip_hash else ""
