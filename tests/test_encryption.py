@@ -196,3 +196,47 @@ def test_a_key_dropped_too_early_stops_rotation_loudly(settings):
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(UndecryptableError, match="signing_signature"):
         call_command("rotate-keys", stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_and_digests_rows_stored_before_encryption():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("signing", "0001_initial"), ("outbox", "0001_initial"), ("fraud", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    petition = factories.petition()  # the petition table is the same before and after
+    old.get_model("signing", "Signature").objects.create(
+        petition_id=petition.pk,
+        name=NAME,
+        email=EMAIL,
+        email_canonical="rosa.quispe@example.org",
+        country="PE",
+        postcode=POSTCODE,
+        name_display="full",
+        language="en",
+        ip_hash=ip_hash(IP),
+    )
+    old.get_model("outbox", "Message").objects.create(
+        to=EMAIL, template="signing/email/confirm", context={"name": NAME}, language="en"
+    )
+    old.get_model("fraud", "ListEntry").objects.create(
+        organisation_id=petition.organisation_id, kind="address", value="rosa.quispe@example.org"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
+
+    dump = raw_dump()
+    assert NAME not in dump and "example.org" not in dump and ip_hash(IP) not in dump
+    signature = Signature.objects.get()
+    assert (signature.name, signature.email, signature.postcode) == (NAME, EMAIL, POSTCODE)
+    assert signature.email_digest == email_digest(EMAIL)
+    assert signature.ip_hash == ip_hash(IP) and signature.ip_digest
+    assert Message.objects.get().context == {"name": NAME}
+    from outcry.fraud.models import ListEntry
+
+    entry = ListEntry.objects.get()
+    assert (entry.value, entry.shown) == (email_digest(EMAIL), "rosa.quispe@example.org")
