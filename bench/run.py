@@ -28,6 +28,7 @@ import asyncio
 import os
 import platform
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,8 @@ from bisect import bisect_right
 from importlib.metadata import version
 from pathlib import Path
 from statistics import median
+
+from cryptography.fernet import Fernet
 
 from bench import ceiling_app, cpu, load, report
 from bench.db import Database, Postgres, SQLite
@@ -132,6 +135,12 @@ class DatabaseBench:
             if k not in CLEARED and not k.startswith(CLEARED_PREFIXES)
         }
         self.env.update(BENCH_SETTINGS)
+        # Keys of the fresh install, known to the bench so its bulk loads are encrypted
+        # and digested the way the app writes rows.
+        self.env.update(
+            ENCRYPTION_KEYS=Fernet.generate_key().decode(), LOOKUP_KEY=secrets.token_urlsafe(48)
+        )
+        db.keys = (self.env["ENCRYPTION_KEYS"], self.env["LOOKUP_KEY"])
         self.env.update(
             OUTCRY_VAR_DIR=str(var),
             DATABASE_URL=db.url,

@@ -5,13 +5,12 @@ default). Only a local install may generate its own SECRET_KEY, keep mail in
 the local mailbox and run without HTTPS; anything else must say so explicitly.
 """
 
-import hashlib
-import hmac
 import secrets
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -29,27 +28,55 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Outcry")
 
 
-def _secret_key() -> str:
-    key = env_str("SECRET_KEY")
-    if key:
-        return key
+def _local_secret(name: str, make) -> str:
+    """The value of a secret setting, or on a local install one generated once under VAR_DIR.
+
+    A public install must set it: a generated key on one app machine would not
+    match the next machine's, and losing the file would lose what it protects.
+    """
+    value = env_str(name)
+    if value:
+        return value
     if not LOCAL_INSTALL:
-        raise ImproperlyConfigured("SECRET_KEY must be set when ALLOWED_HOSTS names a public host")
-    # A local install keeps one generated key, so sessions and links survive restarts.
-    path = VAR_DIR / "secret_key"
+        raise ImproperlyConfigured(f"{name} must be set when ALLOWED_HOSTS names a public host")
+    path = VAR_DIR / name.lower()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
-# The key of the e-mail look-up digests (outcry.privacy.digest). Unlike SECRET_KEY it
-# must never change once data exists; a local install derives it from SECRET_KEY.
-LOOKUP_KEY = env_str("LOOKUP_KEY") or hmac.new(
-    SECRET_KEY.encode(), b"outcry.lookup", hashlib.sha256
-).hexdigest()
+# A local install keeps one generated key, so sessions and links survive restarts.
+SECRET_KEY = _local_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
+
+
+def _encryption_keys() -> list[str]:
+    raw = _local_secret("ENCRYPTION_KEYS", lambda: Fernet.generate_key().decode())
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for number, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEYS: key {number} is not a Fernet key (32 bytes in url-safe "
+                "base64; make one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`)"
+            ) from None
+    if not keys:
+        raise ImproperlyConfigured("ENCRYPTION_KEYS must name at least one key")
+    return keys
+
+
+# Personal data is encrypted at rest (outcry.privacy.fields) with these Fernet keys,
+# newest first: the first encrypts, any of them decrypts. To rotate, put a new key
+# first, deploy, run `outcry rotate-keys`, then drop the old key.
+ENCRYPTION_KEYS = _encryption_keys()
+# The key of the look-up digests (outcry.privacy.digest): equality look-ups on
+# encrypted data. Unlike the others it must never change once data exists.
+LOOKUP_KEY = _local_secret("LOOKUP_KEY", lambda: secrets.token_urlsafe(48))
+if len(LOOKUP_KEY) < 32:
+    raise ImproperlyConfigured("LOOKUP_KEY must be at least 32 characters of random text")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from outcry.campaigns.models import Membership, Organisation, Petition, Role, Target
-from outcry.privacy.digest import canonical_email
+from outcry.outbox.models import Message
+from outcry.privacy.digest import domain_digest, email_digest, ip_digest
 from outcry.signing.models import CountDelta, NameDisplay, Signature
 
 _seq = itertools.count(1)
@@ -62,7 +63,9 @@ def signature(*, petition, confirmed=True, **kwargs) -> Signature:
     sig = Signature.objects.create(
         petition=petition,
         email=email,
-        email_canonical=canonical_email(email),
+        email_digest=email_digest(email),
+        domain_digest=domain_digest(email),
+        ip_digest=ip_digest(kwargs.get("ip_hash", "")),
         **{
             "name": f"Signer Number{n}",
             "country": "PE",
@@ -120,3 +123,16 @@ def urgent_action(*, org=None, targets=None, copies=None, **kwargs):
         action=action, language="en", subject="Stop the force", body="I ask you to act."
     )
     return action
+
+
+# Addresses are encrypted at rest: the database finds a signature by the digest of
+# its address, and a message only by reading each one.
+
+
+def signature_of(email: str, **filters) -> Signature:
+    return Signature.objects.get(email_digest=email_digest(email), **filters)
+
+
+def messages_to(email: str) -> list[Message]:
+    """The messages to this address, oldest first."""
+    return [m for m in Message.objects.order_by("id") if m.to == email]

@@ -229,4 +229,4 @@ def test_the_signers_really_are_on_the_pages_checked(client, world):
     assert "Ana H." in page  # first name and initial; no surname ("Hiddensurname" is a leak)
     assert page.count("Anonymous") >= 2
     assert Signature.objects.confirmed().count() == 7
-    assert world["petition"].comments.filter(email__startswith="secret.").count() == 4
+    assert sum(c.email.startswith("secret.") for c in world["petition"].comments.all()) == 4

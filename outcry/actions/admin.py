@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from outcry.actions.models import ActionReport, CaseTarget, SampleLetter, UrgentAction
-from outcry.campaigns.admin import ScopedAdmin
+from outcry.campaigns.admin import EmailDigestSearch, ScopedAdmin
 from outcry.campaigns.models import Organisation, Role
 
 
@@ -41,7 +41,7 @@ class UrgentActionAdmin(ScopedAdmin):
 
 
 @admin.register(ActionReport)
-class ActionReportAdmin(ScopedAdmin):
+class ActionReportAdmin(EmailDigestSearch, ScopedAdmin):
     """Reports are the activists' word: organisers count or reject them, never rewrite them."""
 
     organisation_path = "action__organisation"
@@ -57,7 +57,6 @@ class ActionReportAdmin(ScopedAdmin):
         "updated_at",
     ]
     list_filter = ["status", "late", "action"]
-    search_fields = ["email"]
     actions = ["count", "reject"]
     readonly_fields = [f.name for f in ActionReport._meta.fields] + ["targets"]
 

@@ -9,6 +9,7 @@ from django_countries.fields import CountryField
 from outcry.campaigns.models import Organisation, ScopedQuerySet, Target
 from outcry.campaigns.origins import validate_origins
 from outcry.outbox.models import Message
+from outcry.privacy.fields import EncryptedTextField
 
 
 class UrgentActionQuerySet(ScopedQuerySet):
@@ -197,8 +198,10 @@ class LetterBatch(models.Model):
     """An activist's letters to be e-mailed through Outcry, once they confirm their address."""
 
     action = models.ForeignKey(UrgentAction, on_delete=models.PROTECT, related_name="batches")
-    name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("e-mail"))
+    name = EncryptedTextField(_("name"), max_length=100)
+    email = EncryptedTextField(_("e-mail"), max_length=254)
+    # HMAC of the canonical address: the totals tell one writer from another by it.
+    email_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     country = CountryField(_("country"))
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     token_hash = models.CharField(  # noqa: DJ001  (NULL once used, unique while live)
@@ -269,7 +272,10 @@ class ActionReport(models.Model):
     contact_forms = models.PositiveSmallIntegerField(_("contact-form messages"), default=0)
     other = models.PositiveSmallIntegerField(_("other actions"), default=0)
     targets = models.ManyToManyField(Target, blank=True, related_name="+")
-    email = models.EmailField(_("e-mail"), blank=True)
+    email = EncryptedTextField(_("e-mail"), max_length=254, blank=True)
+    # HMAC of the canonical address, NULL without one: one person across reports,
+    # letters and the follow-up mailing, found without a readable address.
+    email_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     wants_updates = models.BooleanField(_("wants updates"), default=False)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)

@@ -19,6 +19,7 @@ from outcry.campaigns.models import Organisation, Target
 from outcry.organiser.services import audit
 from outcry.outbox.models import Message
 from outcry.outbox.services import enqueue
+from outcry.privacy.digest import email_digest
 from outcry.signing.services import localised_url
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
 
@@ -63,6 +64,7 @@ def request_letters(
             action=action,
             name=name,
             email=email,
+            email_digest=email_digest(email),
             country=country,
             language=language,
             token_hash=digest,
@@ -156,6 +158,7 @@ def save_report(
     report.language = language
     report.updated_at = now
     report.email = data.get("email") or ""
+    report.email_digest = email_digest(report.email) if report.email else None
     report.wants_updates = bool(report.email and data.get("wants_updates"))
     if report.status != ActionReport.Status.REJECTED:
         report.status = (
@@ -209,21 +212,25 @@ def totals(action: UrgentAction) -> Totals:
     sums = {f: 0 for f, _label in CHANNELS}
     by_country: dict[str, list[int]] = {}  # country: [people, actions]
     reporters = set()
-    for row in counted.values("country", "email", *sums):
+    for row in counted.values("country", "email_digest", *sums):
         acted = sum(row[f] for f in sums)
         for f in sums:
             sums[f] += row[f]
         entry = by_country.setdefault(row["country"], [0, 0])
         entry[0] += 1
         entry[1] += acted
-        if row["email"]:
-            reporters.add(row["email"].lower())
+        if row["email_digest"]:
+            reporters.add(row["email_digest"])
     delivered = SentLetter.objects.filter(batch__action=action, message__state=Message.State.SENT)
-    writers = delivered.values("batch__email", "batch__country").annotate(n=Count("id")).order_by()
+    writers = (
+        delivered.values("batch__email_digest", "batch__country")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     outcry_emails = 0
     seen = set()
     for row in writers:
-        email = row["batch__email"].lower()
+        email = row["batch__email_digest"]
         entry = by_country.setdefault(row["batch__country"], [0, 0])
         entry[1] += row["n"]
         outcry_emails += row["n"]
@@ -265,12 +272,12 @@ def tell_followers(*, now=None) -> int:
         earlier = [a for a in action.chain() if a.pk != action.pk]
         reports = (
             ActionReport.objects.filter(action__in=earlier, wants_updates=True)
-            .exclude(email="")
-            .order_by("email", "-updated_at")
+            .filter(email_digest__isnull=False)
+            .order_by("email_digest", "-updated_at")
         )
         told = {}
         for report in reports:
-            told.setdefault(report.email.lower(), report)
+            told.setdefault(report.email_digest, report)
         for report in told.values():
             stop = localised_url(
                 "stop_case_updates", report.language, signed(report, salt=UPDATES_SALT)
@@ -309,9 +316,10 @@ def stop_case_updates(token: str) -> ActionReport | None:
     report = report_for_updates_token(token)
     if report is not None:
         chain = report.action.chain()
-        ActionReport.objects.filter(action__in=chain, email__iexact=report.email).update(
-            wants_updates=False
-        )
+        if report.email_digest:
+            ActionReport.objects.filter(
+                action__in=chain, email_digest=report.email_digest
+            ).update(wants_updates=False)
     return report
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from outcry.campaigns.origins import validate_origins
+from outcry.privacy.fields import EncryptedTextField
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -310,8 +311,8 @@ class Comment(models.Model):
         SPAM = "spam", _("Spam")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="comments")
-    name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("e-mail"))
+    name = EncryptedTextField(_("name"), max_length=100)
+    email = EncryptedTextField(_("e-mail"), max_length=254)
     text = models.TextField(_("comment"), max_length=2000)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

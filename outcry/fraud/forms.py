@@ -9,7 +9,7 @@ from django_countries import countries
 from outcry.campaigns.models import Petition
 from outcry.fraud.models import ListEntry
 from outcry.fraud.services import SHORT_HASH
-from outcry.privacy.digest import canonical_email
+from outcry.privacy.digest import canonical_domain, canonical_email, email_digest
 
 HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -50,7 +50,7 @@ class ListEntryForm(forms.Form):
                 return data
         elif kind == ListEntry.Kind.DOMAIN:
             # Fold the domain as signatures' canonical addresses are (googlemail = gmail).
-            value = canonical_email("x@" + value.lstrip("@")).rpartition("@")[2]
+            value = canonical_domain(value)
             try:
                 DomainNameValidator()(value)
             except forms.ValidationError:
@@ -62,7 +62,9 @@ class ListEntryForm(forms.Form):
             except forms.ValidationError:
                 self.add_error("value", _("Please enter an e-mail address like name@example.org."))
                 return data
-            value = canonical_email(value)
+            # Signatures are matched by digest; the address is kept encrypted, to show.
+            data["address"] = canonical_email(value)
+            value = email_digest(value)
         data["value"] = value
         if ListEntry.objects.filter(
             organisation=self.organisation, kind=kind, value=value
@@ -120,7 +122,8 @@ class InvalidationForm(forms.Form):
         self.fields["petition"].queryset = Petition.objects.filter(organisation=organisation)
 
     def clean_domain(self):
-        return self.cleaned_data["domain"].strip().lower().lstrip("@")
+        value = self.cleaned_data["domain"].strip().lower()
+        return canonical_domain(value) if value else ""
 
     def clean_ip_hash(self):
         value = self.cleaned_data["ip_hash"].strip().lower().rstrip("…")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from outcry.campaigns.models import Organisation, ScopedQuerySet
+from outcry.privacy.fields import EncryptedTextField
 
 
 class ListEntry(models.Model):
@@ -19,8 +20,11 @@ class ListEntry(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="fraud_list"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    # An IP range is kept as a CIDR string; addresses and domains lower-cased.
+    # An IP range is kept as a CIDR string, a domain folded (googlemail = gmail), and
+    # an address as its digest (outcry.privacy.digest), which signatures are matched by.
     value = models.CharField(_("value"), max_length=254)
+    # An address entry's canonical address, encrypted: only to show the organiser.
+    address = EncryptedTextField(_("e-mail address"), max_length=254, blank=True)
     allow = models.BooleanField(_("allow (rather than block)"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(
@@ -43,7 +47,11 @@ class ListEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{'allow' if self.allow else 'block'} {self.kind} {self.value}"
+        return f"{'allow' if self.allow else 'block'} {self.kind} {self.shown}"
+
+    @property
+    def shown(self) -> str:
+        return self.address or self.value
 
 
 class Invalidation(models.Model):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from outcry.campaigns.models import Petition
 from outcry.fraud.models import ListEntry
+from outcry.privacy.digest import canonical_email
 from outcry.signing.models import CountDelta, Signature
 
 BLOCK, ALLOW = "block", "allow"
@@ -43,10 +44,6 @@ def ip_verdict(*, organisation_id: int, ip: str) -> str:
     return verdict
 
 
-def domain_of(email_canonical: str) -> str:
-    return email_canonical.rpartition("@")[2]
-
-
 class Lists:
     """One organisation's domain and address entries, read once per batch."""
 
@@ -68,12 +65,14 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
     """Whether this signature is fraudulent by the lists or the hourly rates.
 
     An allowed address is exempt from every rule; an allowed domain from the
-    domain rules (its signers' IPs still count).
+    domain rules (its signers' IPs still count). Address entries hold digests,
+    like the signatures; domain entries hold the name, matched against the
+    signer's decrypted address. The rates count by the digest columns.
     """
-    address = lists.verdict(ListEntry.Kind.ADDRESS, signature.email_canonical)
+    address = lists.verdict(ListEntry.Kind.ADDRESS, signature.email_digest or "")
     if address:
         return address == BLOCK
-    domain = domain_of(signature.email_canonical)
+    domain = canonical_email(signature.email or "").rpartition("@")[2]
     domain_verdict = lists.verdict(ListEntry.Kind.DOMAIN, domain)
     if domain_verdict == BLOCK:
         return True
@@ -86,14 +85,14 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
         id__lte=signature.id,
     )
     if (
-        signature.ip_hash
-        and window.filter(ip_hash=signature.ip_hash).count()
+        signature.ip_digest
+        and window.filter(ip_digest=signature.ip_digest).count()
         > settings.FRAUD_SIGNATURES_PER_IP_PER_HOUR
     ):
         return True
     return (
         domain_verdict != ALLOW
-        and window.filter(email_canonical__endswith="@" + domain).count()
+        and window.filter(domain_digest=signature.domain_digest).count()
         > settings.FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR
     )
 

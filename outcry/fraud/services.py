@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import StrIndex, Substr
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from outcry.campaigns.models import Organisation, Petition
 from outcry.fraud.models import Invalidation, ListEntry
 from outcry.organiser.services import audit
+from outcry.privacy.digest import canonical_email, domain_digest
 from outcry.signing.models import CountDelta, Signature
 
 # A key with this many times the petition's median count in the hour is unusual.
@@ -58,6 +58,11 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
 
     Unusual means at least FRAUD_REPORT_THRESHOLD signatures, or five times the
     petition's median per IP (or per domain) in that hour, and at least three.
+
+    Signatures are grouped by their keyed digests (the address and the IP hash
+    are encrypted); an IP is shown as the start of its digest, and an unusual
+    domain by name, read from one of its signatures' decrypted address: the
+    organiser needs the name to judge it and to block it.
     """
     now = now or timezone.now()
     recent = Signature.objects.filter(
@@ -65,33 +70,46 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
     )
     counted = {"n": Count("id"), "set_aside": Count("id", filter=~Q(state__in=COUNTABLE))}
     by_ip = (
-        recent.exclude(ip_hash="").values("petition_id", "ip_hash").annotate(**counted).order_by()
-    )
-    by_domain = (
-        recent.annotate(
-            domain=Substr(F("email_canonical"), StrIndex(F("email_canonical"), Value("@")) + 1)
-        )
-        .values("petition_id", "domain")
+        recent.exclude(ip_digest="")
+        .values("petition_id", "ip_digest")
         .annotate(**counted)
         .order_by()
     )
-    ips, domains, totals = {}, {}, {}
+    by_domain = (
+        recent.values("petition_id", "domain_digest")
+        .annotate(**counted, sample=Min("id"))
+        .order_by()
+    )
+    ips, domains, totals, samples = {}, {}, {}, {}
     for row in by_ip:
         ips.setdefault(row["petition_id"], []).append(
-            Volume(row["ip_hash"], row["n"], row["set_aside"])
+            Volume(row["ip_digest"], row["n"], row["set_aside"])
         )
     for row in by_domain:
         domains.setdefault(row["petition_id"], []).append(
-            Volume(row["domain"], row["n"], row["set_aside"])
+            Volume(row["domain_digest"], row["n"], row["set_aside"])
         )
+        samples[row["domain_digest"]] = row["sample"]
         totals[row["petition_id"]] = totals.get(row["petition_id"], 0) + row["n"]
+    unusual_domains = {pk: unusual(rows) for pk, rows in domains.items()}
+    shown = [samples[v.key] for rows in unusual_domains.values() for v in rows]
+    names = {
+        digest: canonical_email(email).rpartition("@")[2]
+        for digest, email in Signature.objects.filter(id__in=shown).values_list(
+            "domain_digest", "email"
+        )
+    }
+    for rows in unusual_domains.values():
+        for v in rows:
+            v.key = names[v.key]
+        rows.sort(key=lambda r: (-r.n, r.key))
     petitions = Petition.objects.filter(pk__in=totals).order_by("-published_at", "pk")
     return [
         PetitionHour(
             petition=p,
             total=totals[p.pk],
             ips=unusual(ips.get(p.pk, [])),
-            domains=unusual(domains.get(p.pk, [])),
+            domains=unusual_domains.get(p.pk, []),
         )
         for p in petitions
     ]
@@ -100,16 +118,32 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
 # Block and allow lists -------------------------------------------------------
 
 
-def add_entry(*, organisation, by, kind: str, value: str, allow: bool, note: str = ""):
+def masked(entry: ListEntry) -> str:
+    """What the audit log keeps of an entry: an address only as its first letter and domain."""
+    if not entry.address:
+        return entry.value
+    local, _, domain = entry.address.rpartition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+def add_entry(
+    *, organisation, by, kind: str, value: str, allow: bool, note: str = "", address: str = ""
+):
     with transaction.atomic():
         entry = ListEntry.objects.create(
-            organisation=organisation, kind=kind, value=value, allow=allow, note=note, created_by=by
+            organisation=organisation,
+            kind=kind,
+            value=value,
+            address=address,
+            allow=allow,
+            note=note,
+            created_by=by,
         )
         audit(
             organisation=organisation,
             user=by,
             verb="allow-listed" if allow else "block-listed",
-            subject=value,
+            subject=masked(entry),
             kind=kind,
             note=note,
         )
@@ -123,7 +157,7 @@ def remove_entry(*, entry: ListEntry, by) -> None:
             organisation=entry.organisation,
             user=by,
             verb="removed from allow list" if entry.allow else "removed from block list",
-            subject=entry.value,
+            subject=masked(entry),
             kind=entry.kind,
         )
 
@@ -140,9 +174,12 @@ def matching(*, organisation: Organisation, conditions: dict):
     """The pending and confirmed signatures the conditions hit, in this organisation only.
 
     Conditions: petition (id), domain, ip_hash (a prefix of at least 12 hex
-    digits, as the report shows it), since/until (ISO times), country, and
-    name_pattern (* for any text, case ignored). IP ranges cannot be matched:
-    only a keyed hash of each IP is stored.
+    digits of the IP's digest, as the report shows it), since/until (ISO
+    times), country, and name_pattern (* for any text, case ignored). IP
+    ranges cannot be matched: only a keyed hash of each IP is stored.
+
+    Names are encrypted, so a name pattern is matched here, on the rows the
+    other conditions leave, and the result is a query by their ids.
     """
     petitions = Petition.objects.filter(organisation=organisation)
     if conditions.get("petition"):
@@ -152,9 +189,9 @@ def matching(*, organisation: Organisation, conditions: dict):
         petition_id__in=list(petitions.values_list("pk", flat=True)), state__in=COUNTABLE
     )
     if conditions.get("domain"):
-        qs = qs.filter(email_canonical__endswith="@" + conditions["domain"].lower())
+        qs = qs.filter(domain_digest=domain_digest(conditions["domain"]))
     if conditions.get("ip_hash"):
-        qs = qs.filter(ip_hash__startswith=conditions["ip_hash"].lower())
+        qs = qs.filter(ip_digest__startswith=conditions["ip_hash"].lower())
     if conditions.get("since"):
         qs = qs.filter(created_at__gte=datetime.fromisoformat(conditions["since"]))
     if conditions.get("until"):
@@ -162,7 +199,13 @@ def matching(*, organisation: Organisation, conditions: dict):
     if conditions.get("country"):
         qs = qs.filter(country=conditions["country"])
     if conditions.get("name_pattern"):
-        qs = qs.filter(name__iregex=glob_regex(conditions["name_pattern"]))
+        pattern = re.compile(glob_regex(conditions["name_pattern"]), re.IGNORECASE)
+        ids = [
+            pk
+            for pk, name in qs.values_list("pk", "name").iterator(chunk_size=2000)
+            if pattern.match(name)
+        ]
+        qs = Signature.objects.filter(pk__in=ids)
     return qs
 
 

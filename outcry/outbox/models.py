@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from outcry.privacy.fields import EncryptedJSONField, EncryptedTextField
+
 
 class Message(models.Model):
     """One e-mail waiting to go, written in the same transaction as its cause.
@@ -18,10 +20,13 @@ class Message(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    to = models.EmailField()
-    reply_to = models.EmailField(blank=True)
+    # Encrypted like the personal data they come from: mail waits up to three days
+    # for its retries, and the context holds names, letters and confirmation links.
+    # The local mailbox still shows sent mail, so nothing is wiped after sending.
+    to = EncryptedTextField(max_length=254)
+    reply_to = EncryptedTextField(max_length=254, blank=True)
     template = models.CharField(max_length=100)
-    context = models.JSONField(default=dict)
+    context = EncryptedJSONField(default=dict)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     headers = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from outcry.campaigns.models import Petition, ScopedQuerySet
+from outcry.privacy.fields import EncryptedTextField
 
 
 class NameDisplay(models.TextChoices):
@@ -24,11 +25,16 @@ class Signature(models.Model):
         INVALIDATED = "invalidated", _("Invalidated")
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="signatures")
-    name = models.CharField(_("name"), max_length=100)
-    email = models.EmailField(_("e-mail"))
-    email_canonical = models.CharField(max_length=254, editable=False)
+    # Personal data is encrypted at rest; the digests beside it are what queries use.
+    name = EncryptedTextField(_("name"), max_length=100)
+    email = EncryptedTextField(_("e-mail"), max_length=254)
+    # HMAC of the canonical address: one signature per mailbox per petition. NULL
+    # once a signer's data is erased, so the same person may sign again.
+    email_digest = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    # HMAC of the address's domain: the fraud rules count signatures per domain.
+    domain_digest = models.CharField(max_length=64, blank=True, editable=False)
     country = CountryField(_("country"))
-    postcode = models.CharField(_("postcode"), max_length=16, blank=True)
+    postcode = EncryptedTextField(_("postcode"), max_length=16, blank=True)
     name_display = models.CharField(
         _("how my name appears"), max_length=16, choices=NameDisplay.choices
     )
@@ -44,9 +50,12 @@ class Signature(models.Model):
     token_expires_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(_("signed"), default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, editable=False)
-    # A keyed hash of the signer's IP (HMAC with SECRET_KEY): enough to see a burst
-    # from one address, never the address itself.
-    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # A keyed hash of the signer's IP (HMAC with SECRET_KEY), encrypted: an IPv4
+    # hash can be reversed by trying every address, by whoever holds SECRET_KEY.
+    ip_hash = EncryptedTextField(max_length=64, blank=True, editable=False)
+    # The digest of ip_hash under LOOKUP_KEY: what the fraud rules and the hourly
+    # report group by, to see a burst from one address without knowing the address.
+    ip_digest = models.CharField(max_length=64, blank=True, editable=False)
     referrer = models.CharField(_("came from"), max_length=200, blank=True, editable=False)
     utm_source = models.CharField(max_length=100, blank=True, editable=False)
     # Set once the worker has run the fraud rules on it.
@@ -73,7 +82,7 @@ class Signature(models.Model):
         verbose_name_plural = _("signatures")
         constraints = [
             models.UniqueConstraint(
-                fields=["petition", "email_canonical"], name="one_signature_per_email"
+                fields=["petition", "email_digest"], name="one_signature_per_email"
             ),
             models.CheckConstraint(
                 condition=Q(state__in=["pending", "confirmed", "fraudulent", "invalidated"]),
@@ -102,8 +111,11 @@ class Signature(models.Model):
             models.Index(
                 fields=["id"], condition=Q(checked_at__isnull=True), name="signature_unchecked"
             ),
-            # Rate rules and reports look at recent signatures by IP hash and by domain.
-            models.Index(fields=["petition", "ip_hash", "created_at"], name="signature_by_ip"),
+            # Rate rules and reports look at recent signatures by IP and by domain.
+            models.Index(fields=["petition", "ip_digest", "created_at"], name="signature_by_ip"),
+            models.Index(
+                fields=["petition", "domain_digest", "created_at"], name="signature_by_domain"
+            ),
             # Update mailings walk opted-in signers in id order.
             models.Index(
                 fields=["petition", "id"],

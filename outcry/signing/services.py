@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from outcry.campaigns.models import Petition, PetitionUpdate
 from outcry.outbox.services import enqueue
-from outcry.privacy.digest import canonical_email
+from outcry.privacy.digest import domain_digest, email_digest, ip_digest
 from outcry.signing.models import CountDelta, Signature
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
 
@@ -79,7 +79,8 @@ def sign(
         raise PetitionClosed
     raw, digest = new_token()
     expires = now + timedelta(days=settings.CONFIRMATION_TOKEN_DAYS)
-    canonical = canonical_email(email)
+    # The address is stored encrypted; its digest finds an earlier signature.
+    mailbox = email_digest(email)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -87,7 +88,8 @@ def sign(
                     petition=petition,
                     name=name,
                     email=email,
-                    email_canonical=canonical,
+                    email_digest=mailbox,
+                    domain_digest=domain_digest(email),
                     country=country,
                     postcode=postcode,
                     name_display=name_display,
@@ -97,6 +99,7 @@ def sign(
                     token_expires_at=expires,
                     created_at=now,
                     ip_hash=ip_hash,
+                    ip_digest=ip_digest(ip_hash),
                     referrer=referrer,
                     utm_source=utm_source,
                     state=(
@@ -108,7 +111,7 @@ def sign(
                 )
         except IntegrityError:
             signature = Signature.objects.select_for_update().get(
-                petition=petition, email_canonical=canonical
+                petition=petition, email_digest=mailbox
             )
             if signature.confirmed_at is None:
                 # Never confirmed: the first e-mail may be lost or expired, so send a

@@ -162,7 +162,7 @@ def test_editor_publishes_supporter_signs_moderator_approves_editor_delivers(sit
     follow_confirm_link(supporter)
     supporter.get_by_role("button", name="Confirm my signature").click()
     expect(supporter).to_have_url(f"{public_url}confirmed/")
-    assert Signature.objects.get(email=SUPPORTER_EMAIL).state == Signature.State.CONFIRMED
+    assert factories.signature_of(SUPPORTER_EMAIL).state == Signature.State.CONFIRMED
     apply_count_deltas()
 
     # ...and comments: held for moderation.

@@ -1,6 +1,6 @@
-from outcry.outbox.models import Message
 from outcry.signing import services
 from outcry.signing.models import NameDisplay
+from tests import factories
 
 
 def sign(petition, email, *, ip_hash="", now=None, **kwargs):
@@ -20,7 +20,7 @@ def sign(petition, email, *, ip_hash="", now=None, **kwargs):
 
 
 def token_for(email: str) -> str:
-    message = Message.objects.filter(to=email).latest("id")
+    message = factories.messages_to(email)[-1]
     return message.context["confirm_url"].rstrip("/").rsplit("/", 1)[-1]
 
 

@@ -13,7 +13,7 @@ from outcry.organiser import packet
 from outcry.organiser.models import AuditEntry, Delivery
 from outcry.outbox.models import Message
 from outcry.outbox.services import render
-from outcry.privacy.digest import canonical_email
+from outcry.privacy.digest import email_digest
 from outcry.signing.models import CountDelta, NameDisplay, Signature
 from tests import factories
 
@@ -109,7 +109,7 @@ def test_a_large_packet_lists_names_under_each_country_in_columns(client, org, e
             petition=petition,
             name=f"{country} Signer{i}",
             email=f"{country}{i}@example.org",
-            email_canonical=canonical_email(f"{country}{i}@example.org"),
+            email_digest=email_digest(f"{country}{i}@example.org"),
             country=country,
             name_display=NameDisplay.FULL,
             language="en",

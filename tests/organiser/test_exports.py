@@ -13,7 +13,7 @@ from outcry.actions import services as actions
 from outcry.campaigns.models import Role
 from outcry.organiser import exports
 from outcry.organiser.models import AuditEntry
-from outcry.privacy.digest import canonical_email
+from outcry.privacy.digest import email_digest
 from outcry.signing.consent import CONSENT_VERSION
 from outcry.signing.models import NameDisplay, Signature
 from tests import factories
@@ -40,7 +40,7 @@ def many_signatures(petition, n):
             petition=petition,
             name=f"Signer Number{i}",
             email=f"signer{i}@example.org",
-            email_canonical=canonical_email(f"signer{i}@example.org"),
+            email_digest=email_digest(f"signer{i}@example.org"),
             country="PE",
             name_display=NameDisplay.FULL,
             language="en",

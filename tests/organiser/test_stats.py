@@ -59,7 +59,7 @@ def sign_and_confirm(petition, email, **provenance):
         language="en",
         **provenance,
     )
-    message = Message.objects.filter(to=email).latest("id")
+    message = factories.messages_to(email)[-1]
     signing.confirm(raw_token=message.context["confirm_url"].rstrip("/").rsplit("/", 1)[-1])
 
 

@@ -50,7 +50,7 @@ def test_confirmation_link_as_delivered_confirms_the_signature(smtp):
     token = re.search(r"/en/confirm/([^/\s]+)/", body_of(smtp.received[0])).group(1)
 
     assert confirm(raw_token=token) is not None
-    assert Signature.objects.get(email="ana@example.org").state == Signature.State.CONFIRMED
+    assert factories.signature_of("ana@example.org").state == Signature.State.CONFIRMED
 
 
 def test_sent_message_is_not_sent_again(smtp):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from outcry.actions.models import CaseTarget, SampleLetter, UrgentAction
 from outcry.campaigns import demo_content
 from outcry.campaigns.models import Comment, Membership, Organisation, Petition, Role, Target
-from outcry.privacy.digest import canonical_email
+from outcry.privacy.digest import domain_digest, email_digest
 from outcry.signing.models import CountDelta, NameDisplay, Signature
 from outcry.signing.services import apply_count_deltas
 
@@ -190,7 +190,8 @@ class Command(BaseCommand):
                     petition=petition,
                     name=name,
                     email=email,
-                    email_canonical=canonical_email(email),
+                    email_digest=email_digest(email),
+                    domain_digest=domain_digest(email),
                     country=rng.choice(["PE", "PE", "PE", "ES", "GB", "US", "CL", "MX"]),
                     name_display=rng.choice(list(NameDisplay.values) + [NameDisplay.FULL] * 3),
                     language=rng.choice(["es", "en"]),

@@ -1,0 +1,201 @@
+"""Model fields whose values are encrypted at rest with the keys in ENCRYPTION_KEYS.
+
+A value is stored as a Fernet token (AES-128-CBC with HMAC-SHA256, random IV):
+the database, its backups and its replicas hold no readable name or address.
+MultiFernet encrypts with the first key and decrypts with any, which is what
+lets keys rotate (`outcry rotate-keys`).
+
+Two consequences shape how these fields are used:
+- The same value never gives the same token, so the database cannot compare
+  them: any look-up but `isnull` raises at once rather than silently matching
+  nothing. Equality look-ups go through a keyed digest (outcry.privacy.digest)
+  kept in its own column.
+- Ordering or grouping by such a column is meaningless; nothing does.
+
+None and "" are stored as they are: an empty postcode tells nothing, and not
+encrypting it saves the export a decryption per row.
+"""
+
+import json
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def fernet() -> MultiFernet:
+    """The MultiFernet of the current keys (cached per key list, so tests may change them)."""
+    return _fernet(tuple(settings.ENCRYPTION_KEYS))
+
+
+class UndecryptableError(ImproperlyConfigured):
+    """A stored value none of ENCRYPTION_KEYS opens: a key is missing or wrong."""
+
+
+class EncryptedTextField(models.TextField):
+    """Text encrypted on save and decrypted on load."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return fernet().encrypt(value.encode()).decode()
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return self.decrypt(value)
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return fernet().decrypt(token.encode()).decode()
+        except InvalidToken:
+            # Loud on purpose: reading on with a wrong key would show garbage or lose data.
+            raise UndecryptableError(
+                f"{self.model.__name__}.{self.name} holds a value that none of "
+                "ENCRYPTION_KEYS decrypts: was a key dropped before `outcry rotate-keys` "
+                "finished, or is ENCRYPTION_KEYS another install's?"
+            ) from None
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise FieldError(
+                f"{self.model.__name__}.{self.name} is encrypted: the database cannot "
+                f"compare it ({lookup_name!r}); look it up by its digest column instead"
+            )
+        return super().get_lookup(lookup_name)
+
+    def get_transform(self, lookup_name):
+        self.get_lookup(lookup_name)  # raises: no transform of an encrypted value works
+        return super().get_transform(lookup_name)
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (dict, list, text, numbers) encrypted as one token."""
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return super().get_prep_value(json.dumps(value, cls=DjangoJSONEncoder))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return json.loads(self.decrypt(value))
+
+    def to_python(self, value):
+        return value
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder)
+
+
+def encrypted_columns():
+    """(model, [field, ...]) for every installed model with encrypted fields."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if fields and not model._meta.proxy:
+            yield model, fields
+
+
+def _rows(connection, table: str, columns: list[str], batch: int):
+    """(id, {column: raw value}) of a table's rows in id order, one batch at a time."""
+    qn = connection.ops.quote_name
+    select = f"SELECT id, {', '.join(qn(c) for c in columns)} FROM {qn(table)}"  # noqa: S608
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{select} WHERE id > %s ORDER BY id LIMIT %s", [last, batch])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield [(row[0], dict(zip(columns, row[1:], strict=True))) for row in rows]
+        last = rows[-1][0]
+
+
+def _update(connection, table: str, changes: list[tuple[int, dict]], *, unless_changed=()):
+    """UPDATE rows by id; a column in `unless_changed` only where it still holds the old value."""
+    qn = connection.ops.quote_name
+    for pk, (new, old) in changes:
+        sets = ", ".join(f"{qn(c)} = %s" for c in new)
+        guards = "".join(f" AND {qn(c)} = %s" for c in new if c in unless_changed)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {qn(table)} SET {sets} WHERE id = %s{guards}",  # noqa: S608
+                [*new.values(), pk, *(old[c] for c in new if c in unless_changed)],
+            )
+
+
+def encrypt_existing_rows(
+    schema_editor, table: str, columns: list[str], *, derive=None, read=(), batch: int = 1000
+) -> None:
+    """For data migrations: encrypt plaintext columns of existing rows, in batches.
+
+    `derive(values)` returns more columns to set from the plaintext (the digests);
+    `read` names plaintext columns it needs that are not encrypted.
+    """
+    connection, f = schema_editor.connection, fernet()
+    for rows in _rows(connection, table, [*columns, *read], batch):
+        changes = []
+        for pk, values in rows:
+            new = {
+                c: values[c]
+                if values[c] in (None, "")
+                else f.encrypt(str(values[c]).encode()).decode()
+                for c in columns
+            }
+            if derive:
+                new.update(derive(values))
+            if new:
+                changes.append((pk, (new, values)))
+        _update(connection, table, changes)
+
+
+def rotate_rows(connection, table: str, columns: list[str], *, batch: int = 500) -> int:
+    """Re-encrypt a table's encrypted columns with the newest key; return rows changed.
+
+    Each batch is its own transaction, so the site keeps running and an
+    interrupted run resumes where it stopped (values already under the newest
+    key are left alone). A value changed meanwhile by the site is not
+    overwritten: each UPDATE applies only where the column still holds the
+    token that was read.
+    """
+    from django.db import transaction
+
+    newest, every = Fernet(settings.ENCRYPTION_KEYS[0]), fernet()
+    changed = 0
+    for rows in _rows(connection, table, columns, batch):
+        changes = []
+        for pk, values in rows:
+            new = {}
+            for column, token in values.items():
+                if token in (None, ""):
+                    continue
+                try:
+                    newest.decrypt(token.encode())
+                    continue  # already under the newest key
+                except InvalidToken:
+                    pass
+                try:
+                    new[column] = every.rotate(token.encode()).decode()
+                except InvalidToken:
+                    raise UndecryptableError(
+                        f"{table}.{column} (id {pk}) holds a value that none of "
+                        "ENCRYPTION_KEYS decrypts"
+                    ) from None
+            if new:
+                changes.append((pk, (new, values)))
+        with transaction.atomic(using=connection.alias):
+            _update(connection, table, changes, unless_changed=columns)
+        changed += len(changes)
+    return changed
