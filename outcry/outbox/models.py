@@ -6,11 +6,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class Message(models.Model):
-    """One e-mail waiting to go, written in the same transaction as its cause.
+class Queued(models.Model):
+    """A row the worker drains: leased while it is tried, retried with back-off.
 
-    It holds a template name and context, not rendered text: the worker renders
-    it in the recipient's language, which keeps the request that queued it lean.
+    E-mail (Message) and webhook deliveries share this shape, so one set of
+    claim, lease and back-off functions (outcry.outbox.services) serves both.
     """
 
     class State(models.TextChoices):
@@ -18,12 +18,6 @@ class Message(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    to = models.EmailField()
-    reply_to = models.EmailField(blank=True)
-    template = models.CharField(max_length=100)
-    context = models.JSONField(default=dict)
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
-    headers = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -31,6 +25,28 @@ class Message(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def backoff(self) -> timedelta:
+        """Wait 1, 2, 4 ... minutes between tries, at most six hours."""
+        return timedelta(minutes=min(2 ** max(self.attempts - 1, 0), 360))
+
+
+class Message(Queued):
+    """One e-mail waiting to go, written in the same transaction as its cause.
+
+    It holds a template name and context, not rendered text: the worker renders
+    it in the recipient's language, which keeps the request that queued it lean.
+    """
+
+    to = models.EmailField()
+    reply_to = models.EmailField(blank=True)
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    headers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -45,7 +61,3 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.template} to {self.to} ({self.state})"
-
-    def backoff(self) -> timedelta:
-        """Wait 1, 2, 4 ... minutes between tries, at most six hours."""
-        return timedelta(minutes=min(2 ** max(self.attempts - 1, 0), 360))
