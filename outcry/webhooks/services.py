@@ -160,7 +160,7 @@ def ping(*, endpoint: Endpoint, user, now=None) -> Delivery:
             event=PING,
             occurred_at=now,
             next_attempt_at=now,
-            payload={"organisation": endpoint.organisation.slug, "by": user.get_username()},
+            payload={"organisation": endpoint.organisation.slug},
         )
         audit(
             organisation=endpoint.organisation,
