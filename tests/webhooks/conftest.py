@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +28,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float  # when it arrived (time.time())
 
 
 class Receiver:
@@ -47,7 +49,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                request = Request(self.path, dict(self.headers.items()), body)
+                request = Request(self.path, dict(self.headers.items()), body, time.time())
                 if receiver.hold and not receiver.held.is_set():
                     receiver.held_request = request
                     receiver.held.set()

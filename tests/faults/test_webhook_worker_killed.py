@@ -1,0 +1,95 @@
+"""A worker killed with SIGKILL while a webhook POST is in flight: the delivery
+goes out again from another worker once the dead worker's lease has expired,
+with the same Idempotency-Key. That is at-least-once delivery; receivers drop a
+key they have seen (docs/webhooks.md).
+
+Real `outcry worker` processes against this test database and a real HTTP
+receiver that holds the first POST unanswered until the test has killed the
+worker that sent it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from outcry.webhooks import services
+from outcry.webhooks.models import Delivery, Endpoint
+from tests import factories
+from tests.faults.test_worker_killed import database_url, wait_for
+from tests.webhooks.conftest import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LEASE_SECONDS = 2
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "outcry.settings",
+        "DATABASE_URL": database_url(),
+        "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "WEBHOOK_TIMEOUT_SECONDS": "20",
+        "DEBUG": "0",
+    }
+    env.pop("EMAIL_URL", None)
+    workers = []
+
+    def start(name: str) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115  (closed below)
+        process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+            [sys.executable, "-m", "outcry", "worker"], env=env, stdout=log, stderr=log
+        )
+        workers.append((process, log))
+        return process
+
+    start.logs = lambda: "\n".join(
+        f"--- {p.name}\n{p.read_text()}" for p in sorted(tmp_path.glob("*.log"))
+    )
+    yield start
+    for process, log in workers:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_webhook_of_a_worker_killed_mid_post_is_delivered_again_after_its_lease(start_worker):
+    with Receiver() as receiver:
+        receiver.hold = True
+        endpoint = Endpoint.objects.create(
+            organisation=factories.organisation(), url=receiver.url, events=["ping"]
+        )
+        delivery = services.ping(endpoint=endpoint, user=factories.user())
+
+        first = start_worker("first")
+        wait_for(receiver.held.is_set, seconds=30, what="the first POST", logs=start_worker.logs)
+        delivery.refresh_from_db()
+        assert delivery.state == Delivery.State.QUEUED
+        lease_ends = delivery.leased_until.timestamp()
+
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(timeout=10) == -signal.SIGKILL
+        receiver.release.set()  # the held POST is never answered: not a delivery
+        second = start_worker("second")
+
+        wait_for(
+            lambda: Delivery.objects.get(pk=delivery.pk).state == Delivery.State.SENT,
+            seconds=30,
+            what="the second worker to deliver",
+            logs=start_worker.logs,
+        )
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=15) == 0, start_worker.logs()
+
+    (again,) = receiver.requests
+    held = receiver.held_request
+    assert held.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == str(delivery.key)
+    assert held.body == again.body
+    assert again.at >= lease_ends, "posted again under the dead worker's lease"
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.response_code, delivery.leased_until) == (1, 200, None)
