@@ -8,18 +8,15 @@ receiver that holds the first POST unanswered until the test has killed the
 worker that sent it.
 """
 
-import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from outcry.webhooks import services
 from outcry.webhooks.models import Delivery, Endpoint
 from tests import factories
-from tests.faults.test_worker_killed import database_url, wait_for
 from tests.webhooks.conftest import Receiver
+from tests.workers import wait_for, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,34 +25,10 @@ LEASE_SECONDS = 2
 
 @pytest.fixture
 def start_worker(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "outcry.settings",
-        "DATABASE_URL": database_url(),
-        "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "WEBHOOK_TIMEOUT_SECONDS": "20",
-        "DEBUG": "0",
-    }
-    env.pop("EMAIL_URL", None)
-    workers = []
-
-    def start(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115  (closed below)
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
-            [sys.executable, "-m", "outcry", "worker"], env=env, stdout=log, stderr=log
-        )
-        workers.append((process, log))
-        return process
-
-    start.logs = lambda: "\n".join(
-        f"--- {p.name}\n{p.read_text()}" for p in sorted(tmp_path.glob("*.log"))
-    )
-    yield start
-    for process, log in workers:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        log.close()
+    with worker_processes(
+        tmp_path, OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), WEBHOOK_TIMEOUT_SECONDS="20"
+    ) as start:
+        yield start
 
 
 def test_webhook_of_a_worker_killed_mid_post_is_delivered_again_after_its_lease(start_worker):
