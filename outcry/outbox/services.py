@@ -207,7 +207,9 @@ ON_SENT = {
 
 def record_sent(item: Queued, *, now=None, **fields) -> None:
     """Mark a row sent; `fields` are more columns to save with it."""
-    with transaction.atomic():
+    hook = ON_SENT.get(getattr(item, "template", ""))
+    # Only a row with something to do besides needs a transaction around the two.
+    with transaction.atomic() if hook else contextlib.nullcontext():
         type(item).objects.filter(pk=item.pk).update(
             state=Queued.State.SENT,
             sent_at=now or timezone.now(),
@@ -216,7 +218,6 @@ def record_sent(item: Queued, *, now=None, **fields) -> None:
             last_error="",
             **fields,
         )
-        hook = ON_SENT.get(getattr(item, "template", ""))
         if hook:
             import_string(hook)(item, now=now)
 

@@ -68,7 +68,10 @@ def deliver_due(*, limit: int = BATCH, now=None) -> int:
 
 
 def attempt(delivery: Delivery, *, now) -> int:
-    endpoint = delivery.endpoint
+    try:
+        endpoint = delivery.endpoint
+    except Endpoint.DoesNotExist:  # deleted, with its deliveries, since the claim
+        return 0
     if not endpoint.active:
         record_failure(delivery, "The webhook is switched off.", permanent=True, now=now)
         return 0

@@ -176,3 +176,13 @@ def test_redelivery_sends_the_same_key_again(org, endpoint, receiver):
     first, second = receiver.requests
     assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
     assert AuditEntry.objects.filter(organisation=org, verb="redelivered webhook").count() == 1
+
+
+def test_delivery_of_a_webhook_deleted_after_the_claim_is_dropped_quietly(endpoint, receiver):
+    services.ping(endpoint=endpoint, user=factories.user())
+    (claimed,) = claim(model=Delivery)
+    endpoint.delete()
+
+    assert services.attempt(claimed, now=timezone.now()) == 0
+
+    assert receiver.requests == [] and not Delivery.objects.exists()
