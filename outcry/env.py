@@ -4,6 +4,7 @@ Every helper names the variable in its error, so a typo in a deployment stops
 start-up with a message an operator can act on at 3 a.m.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -56,3 +57,16 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]):
             f"{name} must start with one of {', '.join(s + '://' for s in schemes)}; got {raw!r}"
         )
     return raw
+
+
+def env_networks(name: str, default: str = "") -> list:
+    """A comma-separated list of IP networks (`10.0.0.0/8`, `::1/128`, or one address)."""
+    networks = []
+    for part in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP networks such as 10.0.0.0/8; got {part!r}"
+            ) from None
+    return networks

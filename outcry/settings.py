@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from outcry.env import env_bool, env_int, env_list, env_str, env_url
+from outcry.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("OUTCRY_VAR_DIR", str(Path.cwd() / "var")))
@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "outcry.organiser",
     "outcry.fraud",
     "outcry.guard",
+    "outcry.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,14 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 # How long a worker holds a message it is sending; a killed worker's mail waits this long.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300, minimum=1)
+# Webhooks: receivers on these networks may be private (loopback, 10.0.0.0/8 ...); any
+# other private, loopback or link-local address is refused, so an organiser cannot
+# make Outcry probe its own network. A local install allows loopback.
+WEBHOOK_ALLOWED_NETWORKS = env_networks(
+    "WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128" if LOCAL_INSTALL else ""
+)
+# Seconds a webhook receiver gets to connect and answer, in all.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@outcry.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

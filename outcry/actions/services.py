@@ -22,6 +22,9 @@ from outcry.outbox.services import enqueue
 from outcry.privacy.digest import email_digest
 from outcry.signing.services import localised_url
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
+from outcry.webhooks import payloads
+from outcry.webhooks.events import emit
+from outcry.webhooks.models import Event
 
 REPORT_SALT = "outcry.actions.report"
 BATCH_SALT = "outcry.actions.batch"
@@ -136,6 +139,25 @@ def confirm_letters(*, raw_token: str, now=None) -> LetterBatch | None:
     return batch
 
 
+def letter_sent(message: Message, *, now=None) -> None:
+    """The outbox sent a letter's e-mail: tell the organisation's webhooks, in that transaction."""
+    letter = (
+        SentLetter.objects.select_related("batch__action", "target").filter(message=message).first()
+    )
+    if letter is None:
+        return
+    action = letter.batch.action
+    emit(
+        event=Event.LETTER_SENT,
+        organisation_ids=[action.organisation_id],
+        data=lambda: {
+            "campaign": payloads.campaign(action),
+            "letter": payloads.letter(letter, sent_at=now or timezone.now()),
+        },
+        now=now,
+    )
+
+
 def batch_token(batch: LetterBatch) -> str:
     return signed(batch, salt=BATCH_SALT)
 
@@ -168,6 +190,15 @@ def save_report(
     with transaction.atomic():
         report.save()
         report.targets.set(targets)
+        emit(
+            event=Event.ACTION_REPORTED,
+            organisation_ids=[action.organisation_id],
+            data=lambda: {
+                "campaign": payloads.campaign(action),
+                "report": payloads.report(report, amended=not created),
+            },
+            now=now,
+        )
         if report.email and (created or report.email.lower() != had_email.lower()):
             enqueue(
                 to=report.email,

@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 from outcry.actions.models import CaseTarget, SampleLetter, UrgentAction
 from outcry.campaigns.models import Petition, PetitionRevision, Target
 from outcry.organiser.services import audit
+from outcry.webhooks import payloads
+from outcry.webhooks.events import emit
+from outcry.webhooks.models import Event
 
 # What signers agreed to: once a petition is locked these change only as a
 # public, noted revision.
@@ -92,7 +95,20 @@ def close_petition(*, petition: Petition, user, now=None) -> Petition:
                 verb="closed petition",
                 subject=petition.title,
             )
+            _closed(petition, closed_at=petition.closed_at)
     return petition
+
+
+def _closed(campaign: Petition | UrgentAction, *, closed_at) -> None:
+    emit(
+        event=Event.CAMPAIGN_CLOSED,
+        organisation_ids=[campaign.organisation_id],
+        data=lambda: {
+            "campaign": payloads.campaign(campaign),
+            "closed": payloads.closed(campaign, closed_at=closed_at),
+        },
+        now=closed_at,
+    )
 
 
 def archive_petition(*, petition: Petition, user, now=None) -> Petition:
@@ -149,9 +165,12 @@ def save_urgent_action(
 def close_urgent_action(*, action: UrgentAction, outcome: str, user) -> UrgentAction:
     """Close the case: Outcry sends no more letters; reports are still taken, marked late."""
     with transaction.atomic():
+        was_closed = action.status == UrgentAction.Status.CLOSED
         action.status = UrgentAction.Status.CLOSED
         action.outcome = outcome
         action.save(update_fields=["status", "outcome"])
+        if not was_closed:  # a later change of the outcome closes nothing
+            _closed(action, closed_at=timezone.now())
         audit(
             organisation=action.organisation,
             user=user,

@@ -4,11 +4,15 @@ Delivery is at-least-once: a row is leased before sending and marked sent after,
 so a worker killed between the two leaves a lease that expires and another
 worker sends it again. Each message carries a stable Message-ID so a receiving
 system can drop such a repeat.
+
+`claim`, `within_lease`, `release`, `record_failure` and `record_sent` work on any
+`Queued` model: webhook deliveries (outcry.webhooks) go through the same queue code.
 """
 
 import contextlib
 import logging
 import smtplib
+from collections.abc import Iterator
 from datetime import timedelta
 from time import monotonic
 from urllib.parse import urlsplit
@@ -20,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
-from outcry.outbox.models import Message
+from outcry.outbox.models import Message, Queued
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +108,8 @@ def message_id_domain() -> str:
     return f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
 
 
-def claim(*, limit: int = 50, now=None) -> list[Message]:
-    """Lease up to `limit` due messages to this worker.
+def claim(*, limit: int = 50, now=None, model: type[Queued] = Message) -> list:
+    """Lease up to `limit` due rows of `model` (e-mail unless told) to this worker.
 
     On PostgreSQL, SKIP LOCKED lets several workers claim side by side without
     ever taking the same row; SQLite's IMMEDIATE transactions serialise claims.
@@ -113,23 +117,37 @@ def claim(*, limit: int = 50, now=None) -> list[Message]:
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(state=Message.State.QUEUED, next_attempt_at__lte=now)
+            model.objects.select_for_update(skip_locked=True)
+            .filter(state=Queued.State.QUEUED, next_attempt_at__lte=now)
             .exclude(leased_until__gt=now)
             .order_by("next_attempt_at", "id")[:limit]
         )
         if due:
-            Message.objects.filter(pk__in=[m.pk for m in due]).update(leased_until=now + LEASE)
-            for message in due:
-                message.leased_until = now + LEASE
+            model.objects.filter(pk__in=[m.pk for m in due]).update(leased_until=now + LEASE)
+            for item in due:
+                item.leased_until = now + LEASE
     return due
 
 
-def release(messages: list[Message]) -> None:
-    """Give back claimed messages untried, so the next claim takes them at once."""
-    for message in messages:
-        Message.objects.filter(
-            pk=message.pk, state=Message.State.QUEUED, leased_until=message.leased_until
+def within_lease(items: list) -> Iterator:
+    """Yield claimed rows one by one while their lease leaves time to finish each.
+
+    A slow server can use up most of the lease: the rest are handed back rather
+    than risk a second worker claiming and sending them too.
+    """
+    give_up_at = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
+    for i, item in enumerate(items):
+        if monotonic() > give_up_at:
+            release(items[i:])
+            return
+        yield item
+
+
+def release(items: list) -> None:
+    """Give back claimed rows untried, so the next claim takes them at once."""
+    for item in items:
+        type(item).objects.filter(
+            pk=item.pk, state=Queued.State.QUEUED, leased_until=item.leased_until
         ).update(leased_until=None)
 
 
@@ -146,35 +164,62 @@ def is_permanent(exc: Exception) -> bool:
     return False
 
 
-def record_failure(message: Message, exc: Exception, *, now=None, final: bool = True) -> None:
-    """Count a failed try; give up on a 5xx reply to this message or after MAX_ATTEMPTS.
+def describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
-    `final=False` says the failure is not about this message (the server was away
-    or refused our login), so even a 5xx only defers it.
+
+def record_failure(
+    item: Queued,
+    error: str,
+    *,
+    permanent: bool = False,
+    now=None,
+    **fields,
+) -> None:
+    """Count a failed try; give up when `permanent` or after MAX_ATTEMPTS.
+
+    `fields` are more columns to save with it, such as a webhook's response code.
     """
     now = now or timezone.now()
-    message.attempts += 1
-    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    message.leased_until = None
-    if (final and is_permanent(exc)) or message.attempts >= MAX_ATTEMPTS:
-        message.state = Message.State.FAILED
-        log.warning("outbox message %s failed for good: %s", message.pk, message.last_error)
+    item.attempts += 1
+    item.last_error = error[:2000]
+    item.leased_until = None
+    for name, value in fields.items():
+        setattr(item, name, value)
+    if permanent or item.attempts >= MAX_ATTEMPTS:
+        item.state = Queued.State.FAILED
+        log.warning("%s %s failed for good: %s", item._meta.model_name, item.pk, item.last_error)
     else:
-        message.next_attempt_at = now + message.backoff()
-        log.info("outbox message %s will be retried: %s", message.pk, message.last_error)
-    message.save(
+        item.next_attempt_at = now + item.backoff()
+        log.info("%s %s will be retried: %s", item._meta.model_name, item.pk, item.last_error)
+    item.save(
         update_fields=["attempts", "last_error", "leased_until", "state", "next_attempt_at"]
+        + list(fields)
     )
 
 
-def record_sent(message: Message, *, now=None) -> None:
-    Message.objects.filter(pk=message.pk).update(
-        state=Message.State.SENT,
-        sent_at=now or timezone.now(),
-        attempts=message.attempts + 1,
-        leased_until=None,
-        last_error="",
-    )
+# What else happens, in the same transaction, when an e-mail made from one of
+# these templates is sent: the function named is called with the message.
+ON_SENT = {
+    "actions/email/letter": "outcry.actions.services.letter_sent",
+}
+
+
+def record_sent(item: Queued, *, now=None, **fields) -> None:
+    """Mark a row sent; `fields` are more columns to save with it."""
+    hook = ON_SENT.get(getattr(item, "template", ""))
+    # Only a row with something to do besides needs a transaction around the two.
+    with transaction.atomic() if hook else contextlib.nullcontext():
+        type(item).objects.filter(pk=item.pk).update(
+            state=Queued.State.SENT,
+            sent_at=now or timezone.now(),
+            attempts=item.attempts + 1,
+            leased_until=None,
+            last_error="",
+            **fields,
+        )
+        if hook:
+            import_string(hook)(item, now=now)
 
 
 def deliver_due(*, limit: int = 50, now=None) -> int:
@@ -191,22 +236,18 @@ def deliver_due(*, limit: int = 50, now=None) -> int:
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     try:
         connection.open()
-    except Exception as exc:  # server away or login refused: every claimed message waits
+    except Exception as exc:
+        # The server is away or refused our login: not about these messages, so
+        # even a 5xx only defers them.
         for message in messages:
-            record_failure(message, exc, now=now, final=False)
+            record_failure(message, describe(exc), now=now)
         return 0
-    give_up_at = monotonic() + (LEASE - LEASE_MARGIN).total_seconds()
     try:
-        for i, message in enumerate(messages):
-            if monotonic() > give_up_at:
-                # A slow server has used up most of the lease: hand the rest back
-                # rather than risk a second worker sending them too.
-                release(messages[i:])
-                break
+        for message in within_lease(messages):
             try:
                 connection.send_messages([render(message)])
             except Exception as exc:
-                record_failure(message, exc, now=now)
+                record_failure(message, describe(exc), permanent=is_permanent(exc), now=now)
             else:
                 record_sent(message, now=now)
                 sent += 1

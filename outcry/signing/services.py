@@ -15,6 +15,9 @@ from outcry.outbox.services import enqueue
 from outcry.privacy.digest import domain_digest, email_digest, ip_digest
 from outcry.signing.models import CountDelta, Signature
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
+from outcry.webhooks import payloads
+from outcry.webhooks.events import emit
+from outcry.webhooks.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +169,18 @@ def confirm(*, raw_token: str, now=None) -> Signature | None:
         signature.save(update_fields=["state", "confirmed_at", "token_hash", "token_expires_at"])
         if counts:
             CountDelta.objects.create(petition_id=signature.petition_id, delta=1)
+            # Only a signature that counts is news to the organisation's systems.
+            emit(
+                event=Event.SIGNATURE_CONFIRMED,
+                organisation_ids=Petition.objects.filter(pk=signature.petition_id).values(
+                    "organisation"
+                ),
+                data=lambda: {
+                    "campaign": payloads.campaign(signature.petition),
+                    "signature": payloads.signature(signature),
+                },
+                now=now,
+            )
     return signature
 
 

@@ -13,22 +13,18 @@ tests/outbox/test_retries.py::test_server_down_keeps_mail_queued_and_sends_it_on
 
 import asyncio
 import email
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from email import policy
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from outcry.outbox.models import Message
 from outcry.outbox.services import message_id_domain
 from tests.outbox.builders import signed_up
 from tests.outbox.conftest import Handler, MailServer, free_port
+from tests.workers import wait_for, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,25 +53,6 @@ class HoldingHandler(Handler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def database_url() -> str:
-    """The test database, as the worker processes' DATABASE_URL."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    user = quote(s["USER"] or "", safe="") + (
-        f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else ""
-    )
-    return f"postgres://{user}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def wait_for(condition, *, seconds: float, what: str, logs):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds}s for {what}; worker output:\n{logs()}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def smtp_holding():
     server = MailServer(free_port())
@@ -88,35 +65,13 @@ def smtp_holding():
 
 @pytest.fixture
 def start_worker(smtp_holding, tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "outcry.settings",
-        "DATABASE_URL": database_url(),
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_holding.port}",
-        "EMAIL_TIMEOUT": "20",
-        "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-        "DEBUG": "0",
-    }
-    workers = []
-
-    def start(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115  (closed below)
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
-            [sys.executable, "-m", "outcry", "worker"], env=env, stdout=log, stderr=log
-        )
-        workers.append((process, log))
-        return process
-
-    def logs() -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()}" for p in sorted(tmp_path.glob("*.log")))
-
-    start.logs = logs
-    yield start
-    for process, log in workers:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        log.close()
+    with worker_processes(
+        tmp_path,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_holding.port}",
+        EMAIL_TIMEOUT="20",
+        OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
+    ) as start:
+        yield start
 
 
 def test_mail_of_a_worker_killed_mid_send_goes_out_exactly_once_after_its_lease(

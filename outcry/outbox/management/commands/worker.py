@@ -10,6 +10,7 @@ from outcry.actions.services import tell_followers
 from outcry.fraud.rules import check_signatures
 from outcry.outbox.services import deliver_due
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
+from outcry.webhooks.services import deliver_due as deliver_webhooks
 
 log = logging.getLogger("outcry.worker")
 
@@ -17,7 +18,7 @@ RECONCILE_EVERY = 24 * 3600
 
 
 class Command(BaseCommand):
-    help = "Send queued e-mail, apply count changes and mail updates, until stopped."
+    help = "Send queued e-mail and webhooks, apply count changes and mail updates, until stopped."
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Drain what is due, then exit.")
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             + mail_updates()
             + tell_followers()
             + deliver_due()
+            + deliver_webhooks()
         )
 
     def sleep(self, seconds: float) -> None:
