@@ -146,12 +146,16 @@ def save_urgent_action(
     return action
 
 
-def close_urgent_action(*, action: UrgentAction, outcome: str, user) -> UrgentAction:
+def close_urgent_action(
+    *, action: UrgentAction, outcome: str, user, now=None
+) -> UrgentAction:
     """Close the case: Outcry sends no more letters; reports are still taken, marked late."""
     with transaction.atomic():
         action.status = UrgentAction.Status.CLOSED
         action.outcome = outcome
-        action.save(update_fields=["status", "outcome"])
+        # Retention counts from the first close (outcry.privacy.retention).
+        action.closed_at = action.closed_at or now or timezone.now()
+        action.save(update_fields=["status", "outcome", "closed_at"])
         audit(
             organisation=action.organisation,
             user=user,
