@@ -65,11 +65,17 @@ def enqueue(
     )
 
 
+# Sent exactly as written, without Outcry's footer: a letter in an activist's name.
+VERBATIM = frozenset({"actions/email/letter"})
+
+
 def render(message: Message) -> EmailMessage:
     """Build the e-mail for a queued message, in the recipient's language.
 
     Every e-mail ends with the link to what Outcry holds for its recipient's
     address: added here, not in each template, so no e-mail can go without it.
+    The one exception is an activist's letter to an official, which goes
+    exactly as its writer composed it.
     """
     context = {
         **message.context,
@@ -80,7 +86,9 @@ def render(message: Message) -> EmailMessage:
     with translation.override(message.language):
         subject = render_to_string(f"{message.template}_subject.txt", context)
         body = render_to_string(f"{message.template}.txt", context)
-        body = body.rstrip("\n") + "\n\n" + render_to_string("outbox/email/footer.txt", context)
+        if message.template not in VERBATIM:
+            footer = render_to_string("outbox/email/footer.txt", context)
+            body = body.rstrip("\n") + "\n\n" + footer
     headers = {"Message-ID": f"<outbox-{message.pk}@{message_id_domain()}>", **message.headers}
     return OutboxEmail(
         subject=" ".join(subject.split()),

@@ -40,10 +40,18 @@ def test_every_email_ends_with_a_link_to_the_recipients_data(client, language):
     path = my_data_path(message)
     assert path.startswith(f"/{language}/my-data/")
     assert links.holder(token_of(path)).email == EMAIL
-    # Every template, including ones with no footer of their own.
-    for template in ("signing/email/update", "actions/email/letter", "privacy/email/link"):
+    # Every template, including ones with no footer of their own...
+    for template in ("signing/email/update", "actions/email/follow_up", "privacy/email/link"):
         other = enqueue(to=EMAIL, template=template, context={}, language=language)
         assert path.rsplit("/", 2)[0] in render(other).body
+    # ...but an activist's letter to an official, which goes exactly as written.
+    letter = enqueue(
+        to="official@example.gob",
+        template="actions/email/letter",
+        context={"subject": "Free them", "body": "Dear Minister,\n\nAna"},
+        language=language,
+    )
+    assert render(letter).body.strip() == "Dear Minister,\n\nAna"
 
 
 def test_the_link_hides_the_address_and_cannot_be_made_up():

@@ -162,3 +162,20 @@ def test_the_retention_log_shows_in_the_admin(admin_client, time_machine):
     RetentionRun.objects.create(signatures_anonymised=7)
     page = admin_client.get("/admin/privacy/retentionrun/").content.decode()
     assert ">7<" in page
+
+
+# The worker closes stale connections each loop: the test cannot sit in a transaction.
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_applies_retention_as_it_starts(time_machine, monkeypatch):
+    from outcry.outbox.management.commands.worker import Command
+
+    time_machine.move_to(at(2026, 1, 1))
+    sign(factories.petition(), email="never@example.org")
+    time_machine.move_to(at(2026, 3, 1))
+    worker = Command()
+    worker.stopping = False
+    # One loop: the first pause stops it.
+    monkeypatch.setattr(worker, "sleep", lambda seconds: setattr(worker, "stopping", True))
+    worker.run()
+    assert RetentionRun.objects.get().signatures_deleted == 1
+    assert not Signature.objects.exists()
