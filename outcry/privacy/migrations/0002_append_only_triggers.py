@@ -20,7 +20,8 @@ from outcry.privacy.append_only import (
 def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FUNCTION)
+        # No parameters: the function's own % placeholders are PL/pgSQL's, not the driver's.
+        schema_editor.execute(POSTGRES_FUNCTION, params=None)
         statements = [postgres_create(t, op) for t, op in GUARDED]
     elif vendor == "sqlite":
         statements = [sqlite_create(t, op) for t, op in GUARDED]
