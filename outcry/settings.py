@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "outcry.fraud",
     "outcry.guard",
     "outcry.webhooks",
+    "outcry.privacy",
 ]
 
 MIDDLEWARE = [
@@ -320,7 +321,15 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     "unsubscribe": (_LINK, 60),
     "login": (_LOGIN, 60),
     "invitation": (_LOGIN, 60),
+    "my_data": (_LINK, 60),  # withdraw, stop updates, erase on the "my data" page
+    "my_data_link": (_SEND, 60),  # asking for a "my data" link by e-mail
 }
+# Privacy: how long a "my data" link in an e-mail works, how many of them one address
+# is sent an hour at most, and how long personal data outlives a campaign's end.
+MY_DATA_LINK_DAYS = env_int("MY_DATA_LINK_DAYS", 30, minimum=1)
+MY_DATA_LINKS_PER_ADDRESS_PER_HOUR = env_int("MY_DATA_LINKS_PER_ADDRESS_PER_HOUR", 3, minimum=1)
+RETENTION_MONTHS = env_int("RETENTION_MONTHS", 6, minimum=1)
+UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1)
 # Fraud rules, run by the worker: more signatures than this on one petition within
 # an hour, from one IP (keyed hash) or from one e-mail domain, are marked fraudulent.
 FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 20, minimum=1)

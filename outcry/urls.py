@@ -11,6 +11,7 @@ from outcry.campaigns import views as campaigns
 from outcry.guard.limits import rate_limited
 from outcry.organiser import views as organiser
 from outcry.outbox import views as outbox
+from outcry.privacy import views as privacy
 from outcry.signing import views as signing
 
 admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} organisers"
@@ -102,4 +103,7 @@ urlpatterns += i18n_patterns(
         name="action_totals_pdf",
     ),
     path("unsubscribe/<str:token>/", signing.unsubscribe, name="unsubscribe"),
+    path("my-data/", privacy.request_link, name="my_data_request"),
+    path("my-data/<str:token>/", privacy.my_data, name="my_data"),
+    path("my-data/<str:token>/data.json", privacy.download, name="my_data_download"),
 )

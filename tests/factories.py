@@ -9,6 +9,8 @@ from django.utils import timezone
 from outcry.campaigns.models import Membership, Organisation, Petition, Role, Target
 from outcry.outbox.models import Message
 from outcry.privacy.digest import domain_digest, email_digest, ip_digest
+from outcry.privacy.models import ConsentLog
+from outcry.privacy.services import record_consents, signing_consents
 from outcry.signing.models import CountDelta, NameDisplay, Signature
 
 _seq = itertools.count(1)
@@ -78,6 +80,15 @@ def signature(*, petition, confirmed=True, **kwargs) -> Signature:
     )
     if confirmed:
         CountDelta.objects.create(petition=petition, delta=1)
+    # The consents the sign form would have logged for these choices.
+    record_consents(
+        email=email,
+        record=ConsentLog.Record.SIGNATURE,
+        record_id=sig.pk,
+        kinds=signing_consents(wants_updates=sig.wants_updates, name_display=sig.name_display),
+        language=sig.language,
+        via=ConsentLog.Via.FORM,
+    )
     return sig
 
 

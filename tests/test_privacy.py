@@ -157,6 +157,9 @@ ARGS = {
     "stop_case_updates": lambda w: {"token": "made-up"},
     "accept_invitation": lambda w: {"token": "made-up"},
     "unsubscribe": lambda w: {"token": "made-up"},
+    "my_data_request": lambda w: {},
+    "my_data": lambda w: {"token": "made-up"},
+    "my_data_download": lambda w: {"token": "made-up"},
     "organiser_login": lambda w: {},
     "organiser_logout": lambda w: {},  # POST only
     "organiser_home": lambda w: {},  # sends a visitor to the login page

@@ -1,10 +1,12 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from outcry.actions.models import CHANNELS
 from outcry.campaigns.forms import country_field
 from outcry.guard.bots import BotCheckMixin
+from outcry.privacy import consent
 
 
 class OutcryForm(forms.Form):
@@ -79,10 +81,12 @@ class ReportForm(BotCheckMixin, OutcryForm):
         help_text=_("Only to send you a link to change your report, and updates if you ask."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    wants_updates = forms.BooleanField(label=_("Send me updates on this case."), required=False)
+    # Labelled in __init__ with the consent text the log records (outcry.privacy.consent).
+    wants_updates = forms.BooleanField(required=False)
 
     def __init__(self, *args, action, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["wants_updates"].label = consent.current(consent.CASE_UPDATES, get_language())
         self.fields["targets"].queryset = action.ordered_targets()
         for field, label in CHANNELS:
             self.fields[field] = forms.IntegerField(

@@ -52,6 +52,8 @@ class UrgentAction(models.Model):
     pronouns = models.CharField(_("their pronouns"), max_length=40, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default="open")
     outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    # When an organiser closed the case: retention counts from here (or the deadline).
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     preferred_language = models.CharField(

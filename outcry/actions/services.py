@@ -20,6 +20,15 @@ from outcry.organiser.services import audit
 from outcry.outbox.models import Message
 from outcry.outbox.services import enqueue
 from outcry.privacy.digest import email_digest
+from outcry.privacy.models import ConsentKind, ConsentLog
+from outcry.privacy.services import (
+    lift_do_not_contact,
+    record_consents,
+    record_withdrawals,
+    records_for,
+    withdraw_updates,
+)
+from outcry.signing.models import Signature
 from outcry.signing.services import localised_url
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
 from outcry.webhooks import payloads
@@ -119,6 +128,7 @@ def confirm_letters(*, raw_token: str, now=None) -> LetterBatch | None:
         batch.token_hash = batch.token_expires_at = None
         batch.confirmed_at = now
         batch.save(update_fields=["token_hash", "token_expires_at", "confirmed_at"])
+        lift_do_not_contact(batch.email)
         letters = list(batch.letters.order_by("target_id"))
         # Locking targets in id order: two batches to the same officials queue, never deadlock.
         targets = Target.objects.select_for_update().in_bulk([x.target_id for x in letters])
@@ -173,7 +183,7 @@ def save_report(
     now = now or timezone.now()
     created = report is None
     report = report or ActionReport(action=action, created_at=now)
-    had_email = report.email
+    had_email, had_updates = report.email, report.wants_updates
     for field, _label in CHANNELS:
         setattr(report, field, data[field])
     report.country = data["country"]
@@ -188,6 +198,14 @@ def save_report(
         )
     report.late = report.late or not action.takes_letters(timezone.localdate(now))
     with transaction.atomic():
+        if had_updates and (not report.wants_updates or report.email.lower() != had_email.lower()):
+            record_withdrawals(
+                kind=ConsentKind.CASE_UPDATES,
+                record=ConsentLog.Record.REPORT,
+                rows=[(report.pk, had_email, language)],
+                via=ConsentLog.Via.FORM,
+                now=now,
+            )
         report.save()
         report.targets.set(targets)
         emit(
@@ -199,6 +217,18 @@ def save_report(
             },
             now=now,
         )
+        if report.wants_updates and (
+            not had_updates or report.email.lower() != had_email.lower()
+        ):
+            record_consents(
+                email=report.email,
+                record=ConsentLog.Record.REPORT,
+                record_id=report.pk,
+                kinds=[ConsentKind.CASE_UPDATES],
+                language=language,
+                via=ConsentLog.Via.FORM,
+                now=now,
+            )
         if report.email and (created or report.email.lower() != had_email.lower()):
             enqueue(
                 to=report.email,
@@ -347,10 +377,12 @@ def stop_case_updates(token: str) -> ActionReport | None:
     report = report_for_updates_token(token)
     if report is not None:
         chain = report.action.chain()
-        if report.email_digest:
-            ActionReport.objects.filter(
-                action__in=chain, email_digest=report.email_digest
-            ).update(wants_updates=False)
+        with transaction.atomic():
+            withdraw_updates(
+                signatures=Signature.objects.none(),
+                reports=records_for(report.email).reports.filter(action__in=chain),
+                via=ConsentLog.Via.LINK,
+            )
     return report
 
 

@@ -162,15 +162,19 @@ def save_urgent_action(
     return action
 
 
-def close_urgent_action(*, action: UrgentAction, outcome: str, user) -> UrgentAction:
+def close_urgent_action(
+    *, action: UrgentAction, outcome: str, user, now=None
+) -> UrgentAction:
     """Close the case: Outcry sends no more letters; reports are still taken, marked late."""
     with transaction.atomic():
         was_closed = action.status == UrgentAction.Status.CLOSED
         action.status = UrgentAction.Status.CLOSED
         action.outcome = outcome
-        action.save(update_fields=["status", "outcome"])
+        # Retention counts from the first close (outcry.privacy.retention).
+        action.closed_at = action.closed_at or now or timezone.now()
+        action.save(update_fields=["status", "outcome", "closed_at"])
         if not was_closed:  # a later change of the outcome closes nothing
-            _closed(action, closed_at=timezone.now())
+            _closed(action, closed_at=action.closed_at)
         audit(
             organisation=action.organisation,
             user=user,

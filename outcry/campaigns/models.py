@@ -313,6 +313,10 @@ class Comment(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="comments")
     name = EncryptedTextField(_("name"), max_length=100)
     email = EncryptedTextField(_("e-mail"), max_length=254)
+    # How "my data" finds a commenter's comments (outcry.privacy.digest); NULL once erased.
+    email_digest = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, editable=False, db_index=True
+    )
     text = models.TextField(_("comment"), max_length=2000)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

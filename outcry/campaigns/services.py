@@ -5,13 +5,19 @@ from django.utils import timezone
 from outcry.actions.services import held_reports
 from outcry.campaigns.models import Comment, CommentFlag, Organisation, Petition
 from outcry.organiser.services import audit
+from outcry.privacy.digest import email_digest
 
 
 def post_comment(*, petition: Petition, name: str, email: str, text: str) -> Comment:
     """Take a comment, shown at once or held, as the petition's organisers chose."""
     status = Comment.Status.PENDING if petition.comments_premoderated else Comment.Status.APPROVED
     return Comment.objects.create(
-        petition=petition, name=name, email=email, text=text.strip(), status=status
+        petition=petition,
+        name=name,
+        email=email,
+        email_digest=email_digest(email),
+        text=text.strip(),
+        status=status,
     )
 
 

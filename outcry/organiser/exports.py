@@ -9,11 +9,13 @@ and every one is written to the audit log.
 import csv
 from typing import NamedTuple
 
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from outcry.actions.models import CHANNELS, ActionReport
-from outcry.signing.consent import CONSENT_VERSION
+from outcry.privacy.models import ConsentKind, ConsentLog
 from outcry.signing.models import Signature
 
 CHUNK = 2000
@@ -30,6 +32,8 @@ SIGNATURE_COLUMNS = [
     "wants_updates",
     "name_display",
     "consent_version",
+    "show_name_consent",
+    "updates_consent",
 ]
 
 REPORT_COLUMNS = [
@@ -41,6 +45,7 @@ REPORT_COLUMNS = [
     "wants_updates",
     "status",
     "late",
+    # The case-updates text the reporter agreed to, if they asked for updates.
     "consent_version",
 ]
 
@@ -81,20 +86,55 @@ def public_name(name: str, name_display: str) -> str:
     return Signature.public_name.fget(NameChoice(name, name_display))
 
 
+def agreed(record: str, kind: str) -> Subquery:
+    """The label of the text of `kind` a record's signer agreed to, if it still holds.
+
+    From the consent log: the latest entry of that kind for the record, blank
+    when there is none or it is a withdrawal. E.g. `signing-2026-11-es`.
+    """
+    latest = (
+        ConsentLog.objects.filter(record=record, record_id=OuterRef("pk"), text__kind=kind)
+        .order_by("-id")
+        .annotate(
+            label=Concat(
+                "text__kind",
+                Value("-"),
+                "text__version",
+                Value("-"),
+                "text__language",
+                output_field=CharField(),
+            )
+        )
+    )
+    return Subquery(latest.filter(given=True).values("label")[:1])
+
+
 def signature_rows(petition, *, confirmed_only: bool):
     signatures = Signature.objects.filter(petition=petition)
     if confirmed_only:
         signatures = signatures.confirmed()
-    rows = signatures.order_by("id").values_list(
-        "created_at",
-        "confirmed_at",
-        "state",
-        "name",
-        "name_display",
-        "email",
-        "country",
-        "postcode",
-        "wants_updates",
+    record = ConsentLog.Record.SIGNATURE
+    rows = (
+        signatures.order_by("id")
+        .annotate(
+            signing_consent=agreed(record, ConsentKind.SIGNING),
+            show_name_consent=agreed(record, ConsentKind.SHOW_NAME),
+            updates_consent=agreed(record, ConsentKind.UPDATES),
+        )
+        .values_list(
+            "created_at",
+            "confirmed_at",
+            "state",
+            "name",
+            "name_display",
+            "email",
+            "country",
+            "postcode",
+            "wants_updates",
+            "signing_consent",
+            "show_name_consent",
+            "updates_consent",
+        )
     )
     yield SIGNATURE_COLUMNS
     for (
@@ -107,6 +147,7 @@ def signature_rows(petition, *, confirmed_only: bool):
         country,
         postcode,
         updates,
+        *consents,
     ) in rows.iterator(chunk_size=CHUNK):
         yield [
             created,
@@ -119,7 +160,7 @@ def signature_rows(petition, *, confirmed_only: bool):
             postcode,
             updates,
             display,
-            CONSENT_VERSION,
+            *consents,
         ]
 
 
@@ -128,6 +169,7 @@ def report_rows(action):
     rows = (
         ActionReport.objects.filter(action=action)
         .order_by("id")
+        .annotate(updates_consent=agreed(ConsentLog.Record.REPORT, ConsentKind.CASE_UPDATES))
         .values_list(
             "created_at",
             "updated_at",
@@ -137,11 +179,11 @@ def report_rows(action):
             "wants_updates",
             "status",
             "late",
+            "updates_consent",
         )
     )
     yield REPORT_COLUMNS
-    for row in rows.iterator(chunk_size=CHUNK):
-        yield [*row, CONSENT_VERSION]
+    yield from rows.iterator(chunk_size=CHUNK)
 
 
 def csv_lines(rows):

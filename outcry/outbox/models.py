@@ -47,6 +47,8 @@ class Message(Queued):
     # for its retries, and the context holds names, letters and confirmation links.
     # The local mailbox still shows sent mail, so nothing is wiped after sending.
     to = EncryptedTextField(max_length=254)
+    # How erasure finds the mail kept for an address (outcry.privacy.digest).
+    to_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     reply_to = EncryptedTextField(max_length=254, blank=True)
     template = models.CharField(max_length=100)
     context = EncryptedJSONField(default=dict)

@@ -25,6 +25,9 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from outcry.outbox.models import Message, Queued
+from outcry.privacy import links
+from outcry.privacy.contact import may_mail
+from outcry.privacy.digest import email_digest
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,18 @@ def enqueue(
     headers: dict | None = None,
     reply_to: str = "",
     not_before=None,
-) -> Message:
-    """Queue an e-mail. Call it inside the transaction that causes the e-mail."""
+) -> Message | None:
+    """Queue an e-mail. Call it inside the transaction that causes the e-mail.
+
+    Nothing is queued (None) for an address on the do-not-contact list, unless
+    the mail is one its owner asks for (outcry.privacy.contact).
+    """
+    if not may_mail(to=to, template=template):
+        log.info("outbox: %s not queued, the address asked not to be contacted", template)
+        return None
     return Message.objects.create(
         to=to,
+        to_digest=email_digest(to),
         template=template,
         context=context,
         language=language,
@@ -60,12 +71,30 @@ def enqueue(
     )
 
 
+# Sent exactly as written, without Outcry's footer: a letter in an activist's name.
+VERBATIM = frozenset({"actions/email/letter"})
+
+
 def render(message: Message) -> EmailMessage:
-    """Build the e-mail for a queued message, in the recipient's language."""
-    context = {**message.context, "site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
+    """Build the e-mail for a queued message, in the recipient's language.
+
+    Every e-mail ends with the link to what Outcry holds for its recipient's
+    address: added here, not in each template, so no e-mail can go without it.
+    The one exception is an activist's letter to an official, which goes
+    exactly as its writer composed it.
+    """
+    context = {
+        **message.context,
+        "site_url": settings.SITE_URL,
+        "site_name": settings.SITE_NAME,
+        "my_data_url": links.url_for(message.to, message.language),
+    }
     with translation.override(message.language):
         subject = render_to_string(f"{message.template}_subject.txt", context)
         body = render_to_string(f"{message.template}.txt", context)
+        if message.template not in VERBATIM:
+            footer = render_to_string("outbox/email/footer.txt", context)
+            body = body.rstrip("\n") + "\n\n" + footer
     headers = {"Message-ID": f"<outbox-{message.pk}@{message_id_domain()}>", **message.headers}
     return OutboxEmail(
         subject=" ".join(subject.split()),

@@ -1,17 +1,28 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from outcry.campaigns.forms import country_field
 from outcry.guard.bots import BotCheckMixin
+from outcry.privacy import consent
 from outcry.signing.models import NameDisplay, Signature
 
 
 class SignatureForm(BotCheckMixin, forms.Form):
+    """The sign form. Its three consents are separate: signing (the text by the
+    button), showing the name (the choice of how it appears) and updates (the
+    box); each shows the current text of outcry.privacy.consent, which the
+    consent log records as agreed to."""
+
     required_css_class = "required"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        language = get_language()
+        self.signing_consent = consent.current(consent.SIGNING, language)
+        self.fields["name_display"].help_text = consent.current(consent.SHOW_NAME, language)
+        self.fields["wants_updates"].label = consent.current(consent.UPDATES, language)
 
     name = forms.CharField(
         label=_("Your name"),
@@ -44,10 +55,7 @@ class SignatureForm(BotCheckMixin, forms.Form):
     # Where the visitor came from, carried from the petition page to the POST.
     referrer = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
     utm_source = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
-    wants_updates = forms.BooleanField(
-        label=_("Send me updates about this petition and related causes."),
-        required=False,
-    )
+    wants_updates = forms.BooleanField(required=False)  # labelled in __init__
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())

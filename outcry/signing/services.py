@@ -10,9 +10,17 @@ from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from outcry.actions.models import ActionReport
 from outcry.campaigns.models import Petition, PetitionUpdate
 from outcry.outbox.services import enqueue
 from outcry.privacy.digest import domain_digest, email_digest, ip_digest
+from outcry.privacy.models import ConsentLog
+from outcry.privacy.services import (
+    lift_do_not_contact,
+    record_consents,
+    signing_consents,
+    withdraw_updates,
+)
 from outcry.signing.models import CountDelta, Signature
 from outcry.signing.tokens import hash_token, new_token, signed, unsign
 from outcry.webhooks import payloads
@@ -134,6 +142,15 @@ def sign(
                     },
                 )
             return
+        record_consents(
+            email=email,
+            record=ConsentLog.Record.SIGNATURE,
+            record_id=signature.pk,
+            kinds=signing_consents(wants_updates=wants_updates, name_display=name_display),
+            language=language,
+            via=ConsentLog.Via.FORM,
+            now=now,
+        )
         _send_confirmation(signature, raw)
 
 
@@ -181,6 +198,7 @@ def confirm(*, raw_token: str, now=None) -> Signature | None:
                 },
                 now=now,
             )
+        lift_do_not_contact(signature.email)
     return signature
 
 
@@ -193,7 +211,12 @@ def signature_for_unsubscribe(token: str) -> Signature | None:
 
 
 def unsubscribe(signature: Signature) -> None:
-    Signature.objects.filter(pk=signature.pk).update(wants_updates=False)
+    with transaction.atomic():
+        withdraw_updates(
+            signatures=Signature.objects.filter(pk=signature.pk),
+            reports=ActionReport.objects.none(),
+            via=ConsentLog.Via.LINK,
+        )
 
 
 def apply_count_deltas(*, limit: int = 10_000) -> int:

@@ -14,7 +14,6 @@ from outcry.campaigns.models import Role
 from outcry.organiser import exports
 from outcry.organiser.models import AuditEntry
 from outcry.privacy.digest import email_digest
-from outcry.signing.consent import CONSENT_VERSION
 from outcry.signing.models import NameDisplay, Signature
 from tests import factories
 
@@ -77,7 +76,10 @@ def test_signature_export_has_consent_flags_and_consent_version(client, org, edi
     assert row["name"] == "Ana María Quispe" and row["public_name"] == "Ana Q."
     assert row["email"] == "ana@example.org" and row["postcode"] == "15001"
     assert row["wants_updates"] == "yes" and row["name_display"] == "short"
-    assert row["consent_version"] == CONSENT_VERSION and row["state"] == "confirmed"
+    # Which texts the signer agreed to: kind, version and language.
+    assert row["consent_version"] == "signing-2026-11-en" and row["state"] == "confirmed"
+    assert row["show_name_consent"] == "show_name-2026-11-en"
+    assert row["updates_consent"] == "updates-2026-11-en"
     assert row["confirmed_at"] and row["created_at"] and row["country"] == "PE"
 
 
@@ -162,7 +164,7 @@ def test_report_export_has_counts_per_channel_and_consent(client, org, editor):
     assert row["letters"] == "2" and row["calls"] == "1" and row["emails"] == "0"
     assert row["country"] == "CL" and row["email"] == "a@example.org"
     assert row["status"] == "counted" and row["late"] == "no" and row["wants_updates"] == "no"
-    assert row["consent_version"] == CONSENT_VERSION
+    assert row["consent_version"] == ""  # no updates asked for, so no consent to them
 
 
 def test_exports_are_for_owners_and_editors_only(client, org):

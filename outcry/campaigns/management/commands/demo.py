@@ -214,6 +214,7 @@ class Command(BaseCommand):
                 petition=petition,
                 name=name,
                 email="commenter@example.org",
+                email_digest=email_digest("commenter@example.org"),
                 text=text,
                 status=Comment.Status.APPROVED,
             )

@@ -9,16 +9,22 @@ from django.db import close_old_connections
 from outcry.actions.services import tell_followers
 from outcry.fraud.rules import check_signatures
 from outcry.outbox.services import deliver_due
+from outcry.privacy.retention import apply_retention
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
 from outcry.webhooks.services import deliver_due as deliver_webhooks
 
 log = logging.getLogger("outcry.worker")
 
 RECONCILE_EVERY = 24 * 3600
+# Retention works in months and days: once an hour is prompt enough, and cheap.
+RETENTION_EVERY = 3600
 
 
 class Command(BaseCommand):
-    help = "Send queued e-mail and webhooks, apply count changes and mail updates, until stopped."
+    help = (
+        "Send queued e-mail and webhooks, apply count changes and mail updates, until "
+        "stopped; recount daily and apply retention hourly."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Drain what is due, then exit.")
@@ -45,6 +51,7 @@ class Command(BaseCommand):
     def run(self) -> None:
         log.info("worker started (mail: %s)", "local mailbox" if settings.LOCAL_MAIL else "SMTP")
         last_reconcile = time.monotonic()
+        last_retention = None
         pause = 0.0
         while not self.stopping:
             try:
@@ -52,6 +59,9 @@ class Command(BaseCommand):
                 if time.monotonic() - last_reconcile > RECONCILE_EVERY:
                     reconcile()
                     last_reconcile = time.monotonic()
+                if last_retention is None or time.monotonic() - last_retention > RETENTION_EVERY:
+                    apply_retention()
+                    last_retention = time.monotonic()
                 pause = 0.0 if done else 1.0
             except Exception:
                 # Database away or similar: nothing is lost (it is all still in the
