@@ -146,4 +146,4 @@ def signature_of(email: str, **filters) -> Signature:
 
 def messages_to(email: str) -> list[Message]:
     """The messages to this address, oldest first."""
-    return [m for m in Message.objects.order_by("id") if m.to == email]
+    return list(Message.objects.filter(to_digest=email_digest(email)).order_by("id"))

@@ -6,6 +6,7 @@ from django.utils import translation
 from outcry.outbox.models import Message
 from outcry.outbox.services import render
 from outcry.privacy import links
+from outcry.privacy.digest import email_digest
 from outcry.signing import services
 from outcry.signing.models import NameDisplay
 
@@ -26,7 +27,9 @@ def sign(petition, email="ana@example.org", **kwargs) -> None:
 
 def sign_and_confirm(petition, email="ana@example.org", **kwargs):
     sign(petition, email, **kwargs)
-    message = Message.objects.filter(to=email, template="signing/email/confirm").latest("id")
+    message = Message.objects.filter(
+        to_digest=email_digest(email), template="signing/email/confirm"
+    ).latest("id")
     token = message.context["confirm_url"].rstrip("/").rsplit("/", 1)[-1]
     return services.confirm(raw_token=token)
 

@@ -9,6 +9,7 @@ from outcry.actions import services as actions
 from outcry.actions.models import ActionReport, LetterBatch
 from outcry.campaigns.authoring import close_urgent_action
 from outcry.campaigns.models import Comment, Petition
+from outcry.privacy.digest import email_digest
 from outcry.privacy.models import RetentionRun
 from outcry.privacy.retention import apply_retention, months_before
 from outcry.signing import services as signing
@@ -49,7 +50,12 @@ def test_signers_are_anonymised_six_months_after_the_petition_closes(time_machin
     for petition in (old, recent):
         factories.signature(petition=petition, email="ana@example.org", postcode="15001")
         Comment.objects.create(
-            petition=petition, name="Ana", email="ana@example.org", text="Yes", status="approved"
+            petition=petition,
+            name="Ana",
+            email="ana@example.org",
+            email_digest=email_digest("ana@example.org"),
+            text="Yes",
+            status="approved",
         )
     assert confirmed_count(old) == 1
     time_machine.move_to(at(2026, 7, 16))
