@@ -272,6 +272,11 @@ _SEND = env_int("RATE_LIMIT_SEND_PER_MINUTE", 10, minimum=1)
 _LINK = env_int("RATE_LIMIT_LINK_PER_MINUTE", 30, minimum=1)
 # Organiser logins: a few tries a minute per IP, and per user name over a quarter hour.
 _LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
+# Per user name, whatever the IP: a password guesser spread over many addresses is
+# stopped too. A right password clears the count; a wrong one uses up a try.
+_LOGIN_WINDOW = 60 * env_int("RATE_LIMIT_LOGIN_USERNAME_MINUTES", 15, minimum=1)
+_LOGIN_USERNAME = env_int("RATE_LIMIT_LOGIN_PER_USERNAME", 10, minimum=1)
+_LOGIN_CODES = env_int("RATE_LIMIT_LOGIN_CODES", 5, minimum=1)
 RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per IP
     "sign": (_SIGN, 60),
     "comment": (_COMMENT, 60),
@@ -284,6 +289,9 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     "unsubscribe": (_LINK, 60),
     "login": (_LOGIN, 60),
     "invitation": (_LOGIN, 60),
+    # Not per IP: per user name typed, and per account at the two-factor code step.
+    "login_username": (_LOGIN_USERNAME, _LOGIN_WINDOW),
+    "login_code": (_LOGIN_CODES, _LOGIN_WINDOW),
 }
 # Fraud rules, run by the worker: more signatures than this on one petition within
 # an hour, from one IP (keyed hash) or from one e-mail domain, are marked fraudulent.

@@ -5,7 +5,7 @@ access test walks them all.
 """
 
 from outcry.fraud import views as fraud
-from outcry.organiser import authoring, delivery, moderation, stats
+from outcry.organiser import accounts, authoring, delivery, moderation, stats
 
 urlpatterns = [
     *authoring.urlpatterns,
@@ -13,4 +13,5 @@ urlpatterns = [
     *fraud.urlpatterns,
     *delivery.urlpatterns,
     *stats.urlpatterns,
+    *accounts.urlpatterns,
 ]
