@@ -299,6 +299,11 @@ FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 2
 FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR = env_int(
     "FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR", 500, minimum=1
 )
+# Signatures from throwaway e-mail domains (disposable-email-domains) are taken; more
+# than this many of them on one petition within an hour are marked fraudulent.
+FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR = env_int(
+    "FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR", 10, minimum=1
+)
 # The hourly report lists an IP or domain with at least this many signatures.
 FRAUD_REPORT_THRESHOLD = env_int("FRAUD_REPORT_THRESHOLD", 10, minimum=2)
 

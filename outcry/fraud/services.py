@@ -12,6 +12,7 @@ from django.db.models.functions import StrIndex, Substr
 from django.utils import timezone
 
 from outcry.campaigns.models import Organisation, Petition
+from outcry.fraud.disposable import is_disposable
 from outcry.fraud.models import Invalidation, ListEntry
 from outcry.organiser.services import audit
 from outcry.signing.models import CountDelta, Signature
@@ -34,6 +35,7 @@ class Volume:
     key: str
     n: int
     set_aside: int  # already fraudulent or invalidated
+    disposable: bool = False  # a throwaway e-mail domain (domains only)
 
 
 @dataclass
@@ -42,6 +44,8 @@ class PetitionHour:
     total: int = 0
     ips: list[Volume] = field(default_factory=list)
     domains: list[Volume] = field(default_factory=list)
+    # Signatures from throwaway domains, all together, when there are unusually many.
+    disposable: Volume | None = None
 
 
 def unusual(rows: list[Volume]) -> list[Volume]:
@@ -58,6 +62,8 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
 
     Unusual means at least FRAUD_REPORT_THRESHOLD signatures, or five times the
     petition's median per IP (or per domain) in that hour, and at least three.
+    Signatures from throwaway domains are also counted together, and shown from
+    FRAUD_REPORT_THRESHOLD or FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR, the lower.
     """
     now = now or timezone.now()
     recent = Signature.objects.filter(
@@ -75,6 +81,12 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
         .annotate(**counted)
         .order_by()
     )
+    by_disposable = (
+        recent.filter(disposable_domain=True)
+        .values("petition_id")
+        .annotate(**counted)
+        .order_by()
+    )
     ips, domains, totals = {}, {}, {}
     for row in by_ip:
         ips.setdefault(row["petition_id"], []).append(
@@ -82,9 +94,15 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
         )
     for row in by_domain:
         domains.setdefault(row["petition_id"], []).append(
-            Volume(row["domain"], row["n"], row["set_aside"])
+            Volume(row["domain"], row["n"], row["set_aside"], is_disposable(row["domain"]))
         )
         totals[row["petition_id"]] = totals.get(row["petition_id"], 0) + row["n"]
+    bar = min(settings.FRAUD_REPORT_THRESHOLD, settings.FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR)
+    disposable = {
+        row["petition_id"]: Volume("", row["n"], row["set_aside"], disposable=True)
+        for row in by_disposable
+        if row["n"] >= bar
+    }
     petitions = Petition.objects.filter(pk__in=totals).order_by("-published_at", "pk")
     return [
         PetitionHour(
@@ -92,6 +110,7 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
             total=totals[p.pk],
             ips=unusual(ips.get(p.pk, [])),
             domains=unusual(domains.get(p.pk, [])),
+            disposable=disposable.get(p.pk),
         )
         for p in petitions
     ]
@@ -141,7 +160,8 @@ def matching(*, organisation: Organisation, conditions: dict):
 
     Conditions: petition (id), domain, ip_hash (a prefix of at least 12 hex
     digits, as the report shows it), since/until (ISO times), country, and
-    name_pattern (* for any text, case ignored). IP ranges cannot be matched:
+    name_pattern (* for any text, case ignored), disposable (only addresses at
+    throwaway domains). IP ranges cannot be matched:
     only a keyed hash of each IP is stored.
     """
     petitions = Petition.objects.filter(organisation=organisation)
@@ -161,6 +181,8 @@ def matching(*, organisation: Organisation, conditions: dict):
         qs = qs.filter(created_at__lt=datetime.fromisoformat(conditions["until"]))
     if conditions.get("country"):
         qs = qs.filter(country=conditions["country"])
+    if conditions.get("disposable"):
+        qs = qs.filter(disposable_domain=True)
     if conditions.get("name_pattern"):
         qs = qs.filter(name__iregex=glob_regex(conditions["name_pattern"]))
     return qs

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from outcry.campaigns.models import Petition, PetitionUpdate
+from outcry.fraud.disposable import is_disposable
 from outcry.outbox.services import enqueue
 from outcry.privacy.digest import canonical_email
 from outcry.signing.models import CountDelta, Signature
@@ -99,6 +100,7 @@ def sign(
                     ip_hash=ip_hash,
                     referrer=referrer,
                     utm_source=utm_source,
+                    disposable_domain=is_disposable(canonical.rpartition("@")[2]),
                     state=(
                         Signature.State.FRAUDULENT
                         if ip_listed == "block"
