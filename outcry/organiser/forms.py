@@ -8,12 +8,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from outcry.campaigns.forms import EMAIL_MAX_LENGTH
 from outcry.campaigns.models import Role
 from outcry.guard.limits import limit
 
 
 class InviteForm(forms.Form):
     email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH,
         label=_("E-mail address"),
         error_messages={
             "required": _("Please enter the e-mail address to invite."),
