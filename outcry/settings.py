@@ -309,6 +309,11 @@ _SEND = env_int("RATE_LIMIT_SEND_PER_MINUTE", 10, minimum=1)
 _LINK = env_int("RATE_LIMIT_LINK_PER_MINUTE", 30, minimum=1)
 # Organiser logins: a few tries a minute per IP, and per user name over a quarter hour.
 _LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
+# Per user name, whatever the IP: a password guesser spread over many addresses is
+# stopped too. A right password clears the count; a wrong one uses up a try.
+_LOGIN_WINDOW = 60 * env_int("RATE_LIMIT_LOGIN_USERNAME_MINUTES", 15, minimum=1)
+_LOGIN_USERNAME = env_int("RATE_LIMIT_LOGIN_PER_USERNAME", 10, minimum=1)
+_LOGIN_CODES = env_int("RATE_LIMIT_LOGIN_CODES", 5, minimum=1)
 RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per IP
     "sign": (_SIGN, 60),
     "comment": (_COMMENT, 60),
@@ -323,6 +328,9 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     "invitation": (_LOGIN, 60),
     "my_data": (_LINK, 60),  # withdraw, stop updates, erase on the "my data" page
     "my_data_link": (_SEND, 60),  # asking for a "my data" link by e-mail
+    # Not per IP: per user name typed, and per account at the two-factor code step.
+    "login_username": (_LOGIN_USERNAME, _LOGIN_WINDOW),
+    "login_code": (_LOGIN_CODES, _LOGIN_WINDOW),
 }
 # Privacy: how long a "my data" link in an e-mail works, how many of them one address
 # is sent an hour at most, and how long personal data outlives a campaign's end.
@@ -335,6 +343,11 @@ UNCONFIRMED_RETENTION_DAYS = env_int("UNCONFIRMED_RETENTION_DAYS", 30, minimum=1
 FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 20, minimum=1)
 FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR = env_int(
     "FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR", 500, minimum=1
+)
+# Signatures from throwaway e-mail domains (disposable-email-domains) are taken; more
+# than this many of them on one petition within an hour are marked fraudulent.
+FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR = env_int(
+    "FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR", 10, minimum=1
 )
 # The hourly report lists an IP or domain with at least this many signatures.
 FRAUD_REPORT_THRESHOLD = env_int("FRAUD_REPORT_THRESHOLD", 10, minimum=2)

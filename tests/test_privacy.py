@@ -161,6 +161,7 @@ ARGS = {
     "my_data": lambda w: {"token": "made-up"},
     "my_data_download": lambda w: {"token": "made-up"},
     "organiser_login": lambda w: {},
+    "organiser_login_code": lambda w: {},  # sends a visitor without a password step to login
     "organiser_logout": lambda w: {},  # POST only
     "organiser_home": lambda w: {},  # sends a visitor to the login page
     # The local mailbox lists every e-mail, so it exists on local installs only:

@@ -4,7 +4,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from outcry.actions.models import CHANNELS
-from outcry.campaigns.forms import country_field
+from outcry.campaigns.forms import EMAIL_MAX_LENGTH, country_field
 from outcry.guard.bots import BotCheckMixin
 from outcry.privacy import consent
 
@@ -19,6 +19,19 @@ class OutcryForm(forms.Form):
 
 class TargetChoiceField(forms.ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
+
+    default_error_messages = {"invalid_choice": _("Please choose from the people listed.")}
+
+    def _check_values(self, value):
+        # Compared as text with the few ids on offer first: an id too large for the
+        # database's integers would otherwise reach it and fail there, not here.
+        offered = {str(pk) for pk in self.queryset.values_list("pk", flat=True)}
+        for pk in value if isinstance(value, list | tuple) else ():
+            if str(pk) not in offered:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                )
+        return super()._check_values(value)
 
     def label_from_instance(self, obj):
         return f"{obj.name}, {obj.role}"
@@ -61,6 +74,7 @@ class SendForm(BotCheckMixin, WriteForm):
     """The same letter, plus the activist's own address to confirm before Outcry sends it."""
 
     email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH,
         label=_("Your e-mail address"),
         help_text=_("We send you a link to confirm. The officials can reply to this address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -76,6 +90,7 @@ class ReportForm(BotCheckMixin, OutcryForm):
     country = country_field(_("Your country"))
     targets = TargetChoiceField(queryset=None, label=_("Whom did you contact?"), required=False)
     email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH,
         label=_("Your e-mail address (optional)"),
         required=False,
         help_text=_("Only to send you a link to change your report, and updates if you ask."),

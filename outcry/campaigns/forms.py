@@ -39,6 +39,9 @@ class CountrySelect(LazySelect):
 
 
 BLANK_LABEL = _("Choose your country")
+# Every address column is 254 long (RFC 5321's limit on a path); Django's form field
+# allows 320, which PostgreSQL would refuse at the INSERT instead of the form saying so.
+EMAIL_MAX_LENGTH = 254
 
 
 def country_field(label=None) -> forms.Field:
@@ -70,6 +73,7 @@ class CommentForm(BotCheckMixin, forms.Form):
         error_messages={"required": _("Please enter your name.")},
     )
     email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH,
         label=_("Your e-mail address"),
         help_text=_("Never published."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

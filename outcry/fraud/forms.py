@@ -101,6 +101,11 @@ class InvalidationForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     country = forms.ChoiceField(label=_("Country"), required=False, choices=[("", "—"), *countries])
+    disposable = forms.BooleanField(
+        label=_("Only addresses at throwaway e-mail domains"),
+        required=False,
+        help_text=_("Domains such as mailinator.com that give anyone a mailbox for a while."),
+    )
     name_pattern = forms.CharField(
         label=_("Name pattern"),
         max_length=100,
@@ -115,7 +120,16 @@ class InvalidationForm(forms.Form):
     # The count the organiser saw in the preview; applying checks it still holds.
     expected = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    CONDITIONS = ("petition", "domain", "ip_hash", "since", "until", "country", "name_pattern")
+    CONDITIONS = (
+        "petition",
+        "domain",
+        "ip_hash",
+        "since",
+        "until",
+        "country",
+        "disposable",
+        "name_pattern",
+    )
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -65,9 +65,10 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
     """Whether this signature is fraudulent by the lists or the hourly rates.
 
     An allowed address is exempt from every rule; an allowed domain from the
-    domain rules (its signers' IPs still count). Address entries hold digests,
-    like the signatures; domain entries hold the name, matched against the
-    signer's decrypted address. The rates count by the digest columns.
+    domain rules, the throwaway-domain one included (its signers' IPs still
+    count). Address entries hold digests, like the signatures; domain entries
+    hold the name, matched against the signer's decrypted address. The rates
+    count by the digest columns.
     """
     address = lists.verdict(ListEntry.Kind.ADDRESS, signature.email_digest or "")
     if address:
@@ -90,10 +91,19 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
         > settings.FRAUD_SIGNATURES_PER_IP_PER_HOUR
     ):
         return True
-    return (
-        domain_verdict != ALLOW
-        and window.filter(domain_digest=signature.domain_digest).count()
+    if domain_verdict == ALLOW:
+        return False
+    if (
+        window.filter(domain_digest=signature.domain_digest).count()
         > settings.FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR
+    ):
+        return True
+    # Throwaway domains together: a flood spread over many of them, one address each,
+    # passes the per-domain rule; one or a few such signers are taken like any other.
+    return (
+        signature.disposable_domain
+        and window.filter(disposable_domain=True).count()
+        > settings.FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR
     )
 
 

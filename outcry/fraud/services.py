@@ -11,6 +11,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from outcry.campaigns.models import Organisation, Petition
+from outcry.fraud.disposable import is_disposable
 from outcry.fraud.models import Invalidation, ListEntry
 from outcry.organiser.services import audit
 from outcry.privacy.digest import canonical_email, domain_digest
@@ -34,6 +35,7 @@ class Volume:
     key: str
     n: int
     set_aside: int  # already fraudulent or invalidated
+    disposable: bool = False  # a throwaway e-mail domain (domains only)
 
 
 @dataclass
@@ -42,6 +44,8 @@ class PetitionHour:
     total: int = 0
     ips: list[Volume] = field(default_factory=list)
     domains: list[Volume] = field(default_factory=list)
+    # Signatures from throwaway domains, all together, when there are unusually many.
+    disposable: Volume | None = None
 
 
 def unusual(rows: list[Volume]) -> list[Volume]:
@@ -62,7 +66,9 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
     Signatures are grouped by their keyed digests (the address and the IP hash
     are encrypted); an IP is shown as the start of its digest, and an unusual
     domain by name, read from one of its signatures' decrypted address: the
-    organiser needs the name to judge it and to block it.
+    organiser needs the name to judge it and to block it. Signatures from
+    throwaway domains are also counted together, and shown from
+    FRAUD_REPORT_THRESHOLD or FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR, the lower.
     """
     now = now or timezone.now()
     recent = Signature.objects.filter(
@@ -78,6 +84,12 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
     by_domain = (
         recent.values("petition_id", "domain_digest")
         .annotate(**counted, sample=Min("id"))
+        .order_by()
+    )
+    by_disposable = (
+        recent.filter(disposable_domain=True)
+        .values("petition_id")
+        .annotate(**counted)
         .order_by()
     )
     ips, domains, totals, samples = {}, {}, {}, {}
@@ -102,7 +114,14 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
     for rows in unusual_domains.values():
         for v in rows:
             v.key = names[v.key]
+            v.disposable = is_disposable(v.key)
         rows.sort(key=lambda r: (-r.n, r.key))
+    bar = min(settings.FRAUD_REPORT_THRESHOLD, settings.FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR)
+    disposable = {
+        row["petition_id"]: Volume("", row["n"], row["set_aside"], disposable=True)
+        for row in by_disposable
+        if row["n"] >= bar
+    }
     petitions = Petition.objects.filter(pk__in=totals).order_by("-published_at", "pk")
     return [
         PetitionHour(
@@ -110,6 +129,7 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
             total=totals[p.pk],
             ips=unusual(ips.get(p.pk, [])),
             domains=unusual_domains.get(p.pk, []),
+            disposable=disposable.get(p.pk),
         )
         for p in petitions
     ]
@@ -175,8 +195,9 @@ def matching(*, organisation: Organisation, conditions: dict):
 
     Conditions: petition (id), domain, ip_hash (a prefix of at least 12 hex
     digits of the IP's digest, as the report shows it), since/until (ISO
-    times), country, and name_pattern (* for any text, case ignored). IP
-    ranges cannot be matched: only a keyed hash of each IP is stored.
+    times), country, name_pattern (* for any text, case ignored), and
+    disposable (only addresses at throwaway domains). IP ranges cannot be
+    matched: only a keyed hash of each IP is stored.
 
     Names are encrypted, so a name pattern is matched here, on the rows the
     other conditions leave, and the result is a query by their ids.
@@ -198,6 +219,8 @@ def matching(*, organisation: Organisation, conditions: dict):
         qs = qs.filter(created_at__lt=datetime.fromisoformat(conditions["until"]))
     if conditions.get("country"):
         qs = qs.filter(country=conditions["country"])
+    if conditions.get("disposable"):
+        qs = qs.filter(disposable_domain=True)
     if conditions.get("name_pattern"):
         pattern = re.compile(glob_regex(conditions["name_pattern"]), re.IGNORECASE)
         ids = [

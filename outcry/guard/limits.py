@@ -68,6 +68,15 @@ def _count_in_database(key: str, window: int, seconds: int) -> int:
     return count
 
 
+def reset(key: str, *, seconds: int) -> None:
+    """Forget the hits on `key` in the current window (a login that succeeded)."""
+    window = int(time.time() // seconds) * seconds
+    if settings.CACHE_URL:
+        cache.delete(f"outcry:limit:{key}:{window}")
+    else:
+        RateCounter.objects.filter(key=key, window_start=window).delete()
+
+
 def forget_expired(now: float | None = None) -> int:
     """Delete the database counters of windows that are over; return how many."""
     deleted, _ = RateCounter.objects.filter(expires_at__lt=now or time.time()).delete()

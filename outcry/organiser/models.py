@@ -100,3 +100,49 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.role}) to {self.organisation}"
+
+
+class TwoFactor(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238), stored once confirmed with a code.
+
+    The secret must be readable to check codes, so it is kept as is, like the
+    password-reset secrets Django derives from SECRET_KEY; what must never be
+    readable (recovery codes) is hashed.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="two_factor",
+    )
+    secret = models.CharField(max_length=64, editable=False)
+    # The newest 30-second time step a code was accepted for: a code (and any older
+    # one) is refused afterwards, so one overheard code never logs in twice.
+    last_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("turned on"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("two-factor authentication")
+        verbose_name_plural = _("two-factor authentications")
+
+    def __str__(self):
+        return f"two-factor for {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator app; only its hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="one_recovery_code_per_hash")
+        ]
+
+    def __str__(self):
+        return f"recovery code of {self.user}"

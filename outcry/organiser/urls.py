@@ -5,7 +5,7 @@ access test walks them all.
 """
 
 from outcry.fraud import views as fraud
-from outcry.organiser import authoring, delivery, moderation, stats, webhooks
+from outcry.organiser import accounts, authoring, delivery, moderation, stats, webhooks
 
 urlpatterns = [
     *authoring.urlpatterns,
@@ -14,4 +14,5 @@ urlpatterns = [
     *delivery.urlpatterns,
     *stats.urlpatterns,
     *webhooks.urlpatterns,
+    *accounts.urlpatterns,
 ]

@@ -1,6 +1,6 @@
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -9,7 +9,7 @@ from outcry.campaigns.models import Membership, Petition, Role
 from outcry.organiser import services
 from outcry.organiser.access import EVERYONE, OWNERS, member_required, scoped
 from outcry.organiser.forms import AccountForm, InviteForm, MemberRoleForm
-from outcry.organiser.models import AuditEntry, Invitation
+from outcry.organiser.models import AuditEntry, Invitation, TwoFactor
 
 
 @login_required(login_url="organiser_login")
@@ -53,7 +53,9 @@ def members(request):
         "organiser/members.html",
         {
             "form": form,
-            "memberships": org.memberships.select_related("user").order_by("user__username"),
+            "memberships": org.memberships.select_related("user")
+            .annotate(two_factor=Exists(TwoFactor.objects.filter(user=OuterRef("user"))))
+            .order_by("user__username"),
             "invitations": Invitation.objects.filter(
                 organisation=org, accepted_at__isnull=True, token_hash__isnull=False
             ),

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from outcry.campaigns.forms import country_field
+from outcry.campaigns.forms import EMAIL_MAX_LENGTH, country_field
 from outcry.guard.bots import BotCheckMixin
 from outcry.privacy import consent
 from outcry.signing.models import NameDisplay, Signature
@@ -31,6 +31,7 @@ class SignatureForm(BotCheckMixin, forms.Form):
         error_messages={"required": _("Please enter your name.")},
     )
     email = forms.EmailField(
+        max_length=EMAIL_MAX_LENGTH,
         label=_("Your e-mail address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("We send you a link to confirm your signature. Your address is never shown."),
@@ -42,7 +43,7 @@ class SignatureForm(BotCheckMixin, forms.Form):
     country = country_field()
     postcode = forms.CharField(
         label=_("Postcode (optional)"),
-        max_length=16,
+        max_length=Signature._meta.get_field("postcode").max_length,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
@@ -66,4 +67,8 @@ class SignatureForm(BotCheckMixin, forms.Form):
         return name
 
     def clean_postcode(self):
-        return " ".join(self.cleaned_data["postcode"].split()).upper()
+        postcode = " ".join(self.cleaned_data["postcode"].split()).upper()
+        # Upper case can be longer ("ß" is "SS"): the column's length is checked again.
+        if len(postcode) > Signature._meta.get_field("postcode").max_length:
+            raise forms.ValidationError(_("Please enter a shorter postcode."))
+        return postcode

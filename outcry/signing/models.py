@@ -58,6 +58,9 @@ class Signature(models.Model):
     ip_digest = models.CharField(max_length=64, blank=True, editable=False)
     referrer = models.CharField(_("came from"), max_length=200, blank=True, editable=False)
     utm_source = models.CharField(max_length=100, blank=True, editable=False)
+    # The e-mail domain was a throwaway one (outcry.fraud.disposable) when they signed:
+    # judged once, so the rules and the report agree whatever the list says later.
+    disposable_domain = models.BooleanField(default=False, editable=False)
     # Set once the worker has run the fraud rules on it.
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     invalidation = models.ForeignKey(
@@ -115,6 +118,12 @@ class Signature(models.Model):
             models.Index(fields=["petition", "ip_digest", "created_at"], name="signature_by_ip"),
             models.Index(
                 fields=["petition", "domain_digest", "created_at"], name="signature_by_domain"
+            ),
+            # The burst rule and the report count a petition's recent throwaway addresses.
+            models.Index(
+                fields=["petition", "created_at"],
+                condition=Q(disposable_domain=True),
+                name="signature_disposable",
             ),
             # Update mailings walk opted-in signers in id order.
             models.Index(

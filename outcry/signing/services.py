@@ -12,8 +12,9 @@ from django.utils import timezone, translation
 
 from outcry.actions.models import ActionReport
 from outcry.campaigns.models import Petition, PetitionUpdate
+from outcry.fraud.disposable import is_disposable
 from outcry.outbox.services import enqueue
-from outcry.privacy.digest import domain_digest, email_digest, ip_digest
+from outcry.privacy.digest import canonical_email, domain_digest, email_digest, ip_digest
 from outcry.privacy.models import ConsentLog
 from outcry.privacy.services import (
     lift_do_not_contact,
@@ -113,6 +114,7 @@ def sign(
                     ip_digest=ip_digest(ip_hash),
                     referrer=referrer,
                     utm_source=utm_source,
+                    disposable_domain=is_disposable(canonical_email(email).rpartition("@")[2]),
                     state=(
                         Signature.State.FRAUDULENT
                         if ip_listed == "block"
