@@ -102,7 +102,7 @@ def test_an_allow_listed_throwaway_domain_is_exempt():
         sign(petition, f"s{i}@{domain}")
     sign(petition, "me@maildrop.cc")
     check_signatures()
-    assert Signature.objects.get(email="me@maildrop.cc").state == "pending"
+    assert factories.signature_of("me@maildrop.cc").state == "pending"
 
 
 @pytest.fixture
@@ -141,7 +141,11 @@ def test_the_report_shows_a_throwaway_burst_and_the_invalidation_takes_only_thos
     )
     assert response.status_code == 302
     assert Signature.objects.filter(state="invalidated").count() == 4
-    assert not Signature.objects.filter(email__endswith="ordinary.example", state="invalidated")
+    assert not [
+        s
+        for s in Signature.objects.filter(state="invalidated")
+        if s.email.endswith("ordinary.example")
+    ]
     counts_are_honest(petition)
     assert petition.signature_count == 4
 
