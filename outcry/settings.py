@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "outcry.organiser",
     "outcry.fraud",
     "outcry.guard",
+    "outcry.api",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,8 @@ _SEND = env_int("RATE_LIMIT_SEND_PER_MINUTE", 10, minimum=1)
 _LINK = env_int("RATE_LIMIT_LINK_PER_MINUTE", 30, minimum=1)
 # Organiser logins: a few tries a minute per IP, and per user name over a quarter hour.
 _LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
+# API writes (record a signature or an outreach), per token rather than per IP.
+_API_WRITE = env_int("RATE_LIMIT_API_WRITE_PER_MINUTE", 60, minimum=1)
 RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per IP
     "sign": (_SIGN, 60),
     "comment": (_COMMENT, 60),
@@ -284,6 +287,7 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     "unsubscribe": (_LINK, 60),
     "login": (_LOGIN, 60),
     "invitation": (_LOGIN, 60),
+    "api_write": (_API_WRITE, 60),
 }
 # Fraud rules, run by the worker: more signatures than this on one petition within
 # an hour, from one IP (keyed hash) or from one e-mail domain, are marked fraudulent.

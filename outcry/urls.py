@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from outcry.actions import views as actions
+from outcry.api.api import api
 from outcry.campaigns import views as campaigns
 from outcry.guard.limits import rate_limited
 from outcry.organiser import views as organiser
@@ -16,6 +17,8 @@ admin.site.site_header = admin.site.site_title = f"{settings.SITE_NAME} organise
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # OSDI resources, public JSON and the OpenAPI schema; no language prefix.
+    path("api/", api.urls),
     path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
     path("mailbox/", outbox.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),

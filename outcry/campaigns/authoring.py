@@ -85,7 +85,7 @@ def close_petition(*, petition: Petition, user, now=None) -> Petition:
     with transaction.atomic():
         if petition.closed_at is None:
             petition.closed_at = now or timezone.now()
-            petition.save(update_fields=["closed_at"])
+            petition.save(update_fields=["closed_at", "modified_at"])
             audit(
                 organisation=petition.organisation,
                 user=user,
@@ -100,7 +100,7 @@ def archive_petition(*, petition: Petition, user, now=None) -> Petition:
     with transaction.atomic():
         if petition.archived_at is None:
             petition.archived_at = now or timezone.now()
-            petition.save(update_fields=["archived_at"])
+            petition.save(update_fields=["archived_at", "modified_at"])
             audit(
                 organisation=petition.organisation,
                 user=user,
@@ -151,7 +151,7 @@ def close_urgent_action(*, action: UrgentAction, outcome: str, user) -> UrgentAc
     with transaction.atomic():
         action.status = UrgentAction.Status.CLOSED
         action.outcome = outcome
-        action.save(update_fields=["status", "outcome"])
+        action.save(update_fields=["status", "outcome", "modified_at"])
         audit(
             organisation=action.organisation,
             user=user,
@@ -166,7 +166,7 @@ def archive_urgent_action(*, action: UrgentAction, user, now=None) -> UrgentActi
     with transaction.atomic():
         if action.archived_at is None:
             action.archived_at = now or timezone.now()
-            action.save(update_fields=["archived_at"])
+            action.save(update_fields=["archived_at", "modified_at"])
             audit(
                 organisation=action.organisation,
                 user=user,

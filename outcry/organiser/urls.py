@@ -4,6 +4,7 @@ Every view here must be wrapped in organiser.access.member_required; the
 access test walks them all.
 """
 
+from outcry.api import workspace as api
 from outcry.fraud import views as fraud
 from outcry.organiser import authoring, delivery, moderation, stats
 
@@ -13,4 +14,5 @@ urlpatterns = [
     *fraud.urlpatterns,
     *delivery.urlpatterns,
     *stats.urlpatterns,
+    *api.urlpatterns,
 ]

@@ -49,6 +49,8 @@ class Signature(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True, editable=False)
     referrer = models.CharField(_("came from"), max_length=200, blank=True, editable=False)
     utm_source = models.CharField(max_length=100, blank=True, editable=False)
+    # Bumped by every change the API's `modified_date` filter must see (OSDI sync).
+    modified_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
     # Set once the worker has run the fraud rules on it.
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     invalidation = models.ForeignKey(
