@@ -47,9 +47,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 # The key of the e-mail look-up digests (outcry.privacy.digest). Unlike SECRET_KEY it
 # must never change once data exists; a local install derives it from SECRET_KEY.
-LOOKUP_KEY = env_str("LOOKUP_KEY") or hmac.new(
-    SECRET_KEY.encode(), b"outcry.lookup", hashlib.sha256
-).hexdigest()
+LOOKUP_KEY = (
+    env_str("LOOKUP_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"outcry.lookup", hashlib.sha256).hexdigest()
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 from ninja import Query, Router
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from outcry.actions import services as actions
 from outcry.actions.models import CHANNELS, ActionReport, LetterBatch, UrgentAction
@@ -107,7 +108,7 @@ def campaign_list(request, params: Query[PageParams]):
     )
 
 
-@router.get("advocacy_campaigns/{int:pk}", response=AdvocacyCampaign, summary="One urgent action")
+@router.get("advocacy_campaigns/{pk}", response=AdvocacyCampaign, summary="One urgent action")
 def campaign_detail(request, pk: int):
     queryset = _with_details(actions_of(request.auth.organisation))
     return campaign_resource(get_object_or_404(queryset, pk=pk))
@@ -245,7 +246,7 @@ def outreach_list(request, params: Query[PageParams]):
 
 
 @router.get(
-    "advocacy_campaigns/{int:pk}/outreaches",
+    "advocacy_campaigns/{pk}/outreaches",
     response=OutreachPage,
     summary="An urgent action's outreaches",
 )
@@ -256,7 +257,7 @@ def campaign_outreaches(request, pk: int, params: Query[PageParams]):
     )
 
 
-@router.get("outreaches/{kind}-{int:pk}", response=Outreach, summary="One outreach")
+@router.get("outreaches/{kind}-{pk}", response=Outreach, summary="One outreach")
 def outreach_detail(request, kind: Literal["report", "letters"], pk: int):
     org = request.auth.organisation
     if kind == REPORT:
@@ -316,7 +317,7 @@ def _report_data(body: OutreachIn, action: UrgentAction) -> tuple[dict, list, st
 
 
 @router.post(
-    "advocacy_campaigns/{int:pk}/outreaches",
+    "advocacy_campaigns/{pk}/outreaches",
     auth=auth.write,
     response={201: Outreach},
     summary="Record an outreach (OSDI record outreach helper)",
@@ -331,4 +332,4 @@ def record_outreach(request, pk: int, body: OutreachIn):
     )
     data, targets, language = _report_data(body, action)
     report = actions.save_report(action=action, data=data, targets=targets, language=language)
-    return 201, report_resource(report)
+    return Status(201, report_resource(report))

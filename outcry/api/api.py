@@ -15,7 +15,7 @@ from ninja.renderers import JSONRenderer
 
 from outcry.api import advocacy, people, petitions, public
 from outcry.api.auth import RateLimited
-from outcry.api.hal import BadFilter
+from outcry.api.hal import BadFilter, filter_help
 from outcry.api.schemas import Problem
 
 HAL = "application/hal+json"
@@ -44,7 +44,7 @@ class OutcryAPI(NinjaAPI):
         if status >= 400:
             response["Content-Type"] = PROBLEM
         elif request.path.startswith(PUBLIC):
-            response["Content-Type"] = JSON
+            response["Content-Type"] = f"{JSON}; charset=utf-8"
         return response
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
@@ -56,7 +56,7 @@ class OutcryAPI(NinjaAPI):
             ref_template="#/components/schemas/{model}"
         )
         for path, operations in schema["paths"].items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation["responses"]
                 for status, response in responses.items():
                     content = response.get("content", {})
@@ -65,6 +65,8 @@ class OutcryAPI(NinjaAPI):
                     if int(status) >= 400:
                         response["content"] = {PROBLEM: problem}
                 errors = dict(ERRORS, **(TOKEN_ERRORS if operation.get("security") else {}))
+                if method == "post":
+                    errors["429"] = "Too many writes with this token; see Retry-After."
                 for status, description in errors.items():
                     responses.setdefault(
                         status, {"description": description, "content": {PROBLEM: problem}}
@@ -102,6 +104,8 @@ def invalid(request, exc):
         {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))}
         for e in exc.errors
     ]
+    if any(e["loc"][-1:] == ["filter"] for e in errors):
+        return problem(request, 400, filter_help(request.GET.get("filter", "")))
     return problem(request, 422, _("Some values are not valid: see errors."), errors=errors)
 
 

@@ -38,10 +38,22 @@ def date(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# The grammar, for the OpenAPI schema; parse_filter says what is wrong in detail.
+_WHEN = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})"
+_ONE = rf"(modified_date|created_date) (gt|lt|eq) '{_WHEN}'"
+FILTER_PATTERN = rf"^{_ONE}( and {_ONE})*$"
 _CLAUSE = re.compile(
     r"^\s*(?P<field>modified_date|created_date)\s+(?P<op>gt|lt|eq)\s+'(?P<value>[^']+)'\s*$"
 )
 _LOOKUP = {"gt": "gt", "lt": "lt", "eq": "exact"}
+
+
+def filter_help(text: str) -> str:
+    return _(
+        "Cannot read the filter %(clause)s. Write, for example: "
+        "modified_date gt '2026-01-01T00:00:00Z' (fields: modified_date, "
+        "created_date; operators: gt, lt, eq; join clauses with and)."
+    ) % {"clause": repr(text)}
 
 
 def parse_filter(text: str | None, fields: dict[str, str]) -> Q:
@@ -55,15 +67,11 @@ def parse_filter(text: str | None, fields: dict[str, str]) -> Q:
     for clause in re.split(r"\s+and\s+", text.strip()):
         match = _CLAUSE.match(clause)
         if not match:
-            raise BadFilter(
-                _(
-                    "Cannot read the filter %(clause)s. Write, for example: "
-                    "modified_date gt '2026-01-01T00:00:00Z' (fields: modified_date, "
-                    "created_date; operators: gt, lt, eq; join clauses with and)."
-                )
-                % {"clause": repr(clause)}
-            )
-        when = parse_datetime(match["value"])
+            raise BadFilter(filter_help(clause))
+        try:
+            when = parse_datetime(match["value"])
+        except ValueError:  # well formed, but no such day or hour
+            when = None
         if when is None or when.tzinfo is None:
             raise BadFilter(
                 _("%(value)s is not a date and time with a time zone, like 2026-01-01T00:00:00Z.")

@@ -74,15 +74,13 @@ def _person_key(request, pk: int):
     return row
 
 
-@router.get("people/{int:pk}", response=Person, summary="One supporter")
+@router.get("people/{pk}", response=Person, summary="One supporter")
 def person_detail(request, pk: int):
     row = _person_key(request, pk)
     return render.person_resource(row, Signature.objects.get(pk=row["latest"]))
 
 
-@router.get(
-    "people/{int:pk}/signatures", response=SignaturePage, summary="A supporter's signatures"
-)
+@router.get("people/{pk}/signatures", response=SignaturePage, summary="A supporter's signatures")
 def person_signatures(request, pk: int, params: Query[PageParams]):
     org = request.auth.organisation
     row = _person_key(request, pk)

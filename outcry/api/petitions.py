@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 from ninja import Query, Router
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from outcry.api import auth, render
 from outcry.api.hal import (
@@ -25,6 +26,7 @@ from outcry.api.schemas import (
     PageParams,
     Petition,
     PetitionPage,
+    Problem,
     Signature,
     SignatureIn,
     SignaturePage,
@@ -126,14 +128,12 @@ def petition_list(request, params: Query[PageParams]):
     )
 
 
-@router.get("petitions/{int:pk}", response=Petition, summary="One petition")
+@router.get("petitions/{pk}", response=Petition, summary="One petition")
 def petition_detail(request, pk: int):
     return petition_resource(get_object_or_404(petitions_of(request.auth.organisation), pk=pk))
 
 
-@router.get(
-    "petitions/{int:pk}/signatures", response=SignaturePage, summary="A petition's signatures"
-)
+@router.get("petitions/{pk}/signatures", response=SignaturePage, summary="A petition's signatures")
 def petition_signatures(request, pk: int, params: Query[PageParams]):
     org = request.auth.organisation
     petition = get_object_or_404(petitions_of(org), pk=pk)
@@ -158,7 +158,7 @@ def signature_list(request, params: Query[PageParams]):
     )
 
 
-@router.get("signatures/{int:pk}", response=Signature, summary="One signature")
+@router.get("signatures/{pk}", response=Signature, summary="One signature")
 def signature_detail(request, pk: int):
     org = request.auth.organisation
     signature = get_object_or_404(signatures_of(org), pk=pk)
@@ -202,9 +202,9 @@ def _signer(person) -> dict:
 
 
 @router.post(
-    "petitions/{int:pk}/signatures",
+    "petitions/{pk}/signatures",
     auth=auth.write,
-    response={202: Accepted},
+    response={202: Accepted, 409: Problem},
     summary="Record a signature (OSDI record signature helper)",
     description=(
         "The signer is e-mailed a confirmation link, as when they sign on the petition's "
@@ -235,11 +235,14 @@ def record_signature(request, pk: int, body: SignatureIn):
         )
     except PetitionClosed:
         raise HttpError(409, _("This petition is not taking signatures.")) from None
-    return 202, {
-        "outcry:status": "awaiting_confirmation",
-        "message": _(
-            "Thank you. The signer has been e-mailed a link; the signature counts once "
-            "they confirm their address."
-        ),
-        "_links": {"osdi:petition": link(f"petitions/{pk}")},
-    }
+    return Status(
+        202,
+        {
+            "outcry:status": "awaiting_confirmation",
+            "message": _(
+                "Thank you. The signer has been e-mailed a link; the signature counts once "
+                "they confirm their address."
+            ),
+            "_links": {"osdi:petition": link(f"petitions/{pk}")},
+        },
+    )

@@ -195,7 +195,7 @@ def actions(request, response: HttpResponse, params: Query[PublicPageParams]):
 
 
 @router.get(
-    "actions/{int:serial}/{int:year}",
+    "actions/{serial}/{year}",
     response=ActionDetail,
     summary="One urgent action, with what activists did, by channel and country",
 )

@@ -9,6 +9,8 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from outcry.api.hal import FILTER_PATTERN
+
 
 class Link(Schema):
     href: str
@@ -225,7 +227,10 @@ class PageParams(Schema):
     page: int = Field(1, ge=1, le=100_000)
     per_page: int = Field(25, ge=1, le=100)
     filter: str | None = Field(
-        None, max_length=300, examples=["modified_date gt '2026-01-01T00:00:00Z'"]
+        None,
+        max_length=300,
+        pattern=FILTER_PATTERN,
+        examples=["modified_date gt '2026-01-01T00:00:00Z'"],
     )
 
 
