@@ -124,7 +124,7 @@ def listed_petitions():
 
 
 @router.get("petitions", response=PetitionList, summary="Published petitions, newest first")
-def petitions(request, response: HttpResponse, params: Query[PublicPageParams]):
+def public_petitions(request, response: HttpResponse, params: Query[PublicPageParams]):
     cacheable(response)
     queryset = listed_petitions()
     start = (params.page - 1) * params.per_page
@@ -143,7 +143,7 @@ def published(slug: str) -> Petition:
 @router.get(
     "petitions/{slug}", response=PetitionDetail, summary="One petition, with counts by country"
 )
-def petition(request, response: HttpResponse, slug: str):
+def public_petition(request, response: HttpResponse, slug: str):
     cacheable(response)
     p = published(slug)
     by_country = (
@@ -162,7 +162,7 @@ def petition(request, response: HttpResponse, slug: str):
 
 
 @router.get("petitions/{slug}/count", response=Count_, summary="A petition's count, and no more")
-def petition_count(request, response: HttpResponse, slug: str):
+def public_petition_count(request, response: HttpResponse, slug: str):
     cacheable(response)
     return count_payload(published(slug))
 
@@ -182,7 +182,7 @@ def action_summary(a: UrgentAction) -> dict:
 
 
 @router.get("actions", response=ActionList, summary="Published urgent actions, newest first")
-def actions(request, response: HttpResponse, params: Query[PublicPageParams]):
+def public_actions(request, response: HttpResponse, params: Query[PublicPageParams]):
     cacheable(response)
     queryset = UrgentAction.objects.published().filter(archived_at__isnull=True)
     start = (params.page - 1) * params.per_page
@@ -199,7 +199,7 @@ def actions(request, response: HttpResponse, params: Query[PublicPageParams]):
     response=ActionDetail,
     summary="One urgent action, with what activists did, by channel and country",
 )
-def action(request, response: HttpResponse, serial: int, year: int):
+def public_action(request, response: HttpResponse, serial: int, year: int):
     cacheable(response)
     a = get_object_or_404(UrgentAction.objects.published(), serial=serial, year=year)
     t = totals(a)
