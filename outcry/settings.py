@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "outcry.guard",
     "outcry.webhooks",
     "outcry.privacy",
+    "outcry.api",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +315,8 @@ _LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
 _LOGIN_WINDOW = 60 * env_int("RATE_LIMIT_LOGIN_USERNAME_MINUTES", 15, minimum=1)
 _LOGIN_USERNAME = env_int("RATE_LIMIT_LOGIN_PER_USERNAME", 10, minimum=1)
 _LOGIN_CODES = env_int("RATE_LIMIT_LOGIN_CODES", 5, minimum=1)
+# API writes (record a signature or an outreach), per token rather than per IP.
+_API_WRITE = env_int("RATE_LIMIT_API_WRITE_PER_MINUTE", 60, minimum=1)
 RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per IP
     "sign": (_SIGN, 60),
     "comment": (_COMMENT, 60),
@@ -331,6 +334,7 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     # Not per IP: per user name typed, and per account at the two-factor code step.
     "login_username": (_LOGIN_USERNAME, _LOGIN_WINDOW),
     "login_code": (_LOGIN_CODES, _LOGIN_WINDOW),
+    "api_write": (_API_WRITE, 60),
 }
 # Privacy: how long a "my data" link in an e-mail works, how many of them one address
 # is sent an hour at most, and how long personal data outlives a campaign's end.

@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from outcry.actions import views as actions
+from outcry.api.api import api
 from outcry.campaigns import embeds, feeds
 from outcry.campaigns import views as campaigns
 from outcry.guard.limits import rate_limited
@@ -23,6 +24,8 @@ admin.site.login = login_required(admin.site.login, login_url="organiser_login")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # OSDI resources, public JSON and the OpenAPI schema; no language prefix.
+    path("api/", api.urls),
     path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
     path("mailbox/", outbox.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),

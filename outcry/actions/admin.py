@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -65,7 +66,9 @@ class ActionReportAdmin(EmailDigestSearch, ScopedAdmin):
 
     def set_status(self, request, queryset, status):
         orgs = Organisation.objects.for_user(request.user, self.edit_roles)
-        n = queryset.filter(action__organisation__in=orgs).update(status=status)
+        n = queryset.filter(action__organisation__in=orgs).update(
+            status=status, updated_at=timezone.now()
+        )
         messages.success(
             request, ngettext("%(n)d report updated.", "%(n)d reports updated.", n) % {"n": n}
         )

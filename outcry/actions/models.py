@@ -80,6 +80,8 @@ class UrgentAction(models.Model):
     # Set by the worker once activists who asked for updates on the case heard of it.
     followers_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Bumped by every change the API's `modified_date` filter must see (OSDI sync).
+    modified_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
 
     objects = UrgentActionQuerySet.as_manager()
 
@@ -212,6 +214,8 @@ class LetterBatch(models.Model):
     token_expires_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # Bumped by every change the API's `modified_date` filter must see (OSDI sync).
+    modified_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
 
     class Objects(ScopedQuerySet):
         organisation_path = "action__organisation"
@@ -311,7 +315,10 @@ class ActionReport(models.Model):
                 name="report_counts_bounded",
             ),
         ]
-        indexes = [models.Index(fields=["action", "status"])]
+        indexes = [
+            models.Index(fields=["action", "status"]),
+            models.Index(fields=["updated_at"], name="report_updated"),
+        ]
 
     def __str__(self):
         return f"Report on {self.action.number} ({self.get_status_display()})"

@@ -127,7 +127,7 @@ def confirm_letters(*, raw_token: str, now=None) -> LetterBatch | None:
             raise NotTakingLetters
         batch.token_hash = batch.token_expires_at = None
         batch.confirmed_at = now
-        batch.save(update_fields=["token_hash", "token_expires_at", "confirmed_at"])
+        batch.save(update_fields=["token_hash", "token_expires_at", "confirmed_at", "modified_at"])
         lift_do_not_contact(batch.email)
         letters = list(batch.letters.order_by("target_id"))
         # Locking targets in id order: two batches to the same officials queue, never deadlock.
@@ -415,7 +415,7 @@ def review_held_reports(*, organisation: Organisation, ids: list[int], decision:
         )
         if not decided:
             return 0
-        ActionReport.objects.filter(pk__in=decided).update(status=status)
+        ActionReport.objects.filter(pk__in=decided).update(status=status, updated_at=timezone.now())
         audit(
             organisation=organisation,
             user=user,

@@ -88,7 +88,7 @@ def close_petition(*, petition: Petition, user, now=None) -> Petition:
     with transaction.atomic():
         if petition.closed_at is None:
             petition.closed_at = now or timezone.now()
-            petition.save(update_fields=["closed_at"])
+            petition.save(update_fields=["closed_at", "modified_at"])
             audit(
                 organisation=petition.organisation,
                 user=user,
@@ -116,7 +116,7 @@ def archive_petition(*, petition: Petition, user, now=None) -> Petition:
     with transaction.atomic():
         if petition.archived_at is None:
             petition.archived_at = now or timezone.now()
-            petition.save(update_fields=["archived_at"])
+            petition.save(update_fields=["archived_at", "modified_at"])
             audit(
                 organisation=petition.organisation,
                 user=user,
@@ -172,7 +172,7 @@ def close_urgent_action(
         action.outcome = outcome
         # Retention counts from the first close (outcry.privacy.retention).
         action.closed_at = action.closed_at or now or timezone.now()
-        action.save(update_fields=["status", "outcome", "closed_at"])
+        action.save(update_fields=["status", "outcome", "closed_at", "modified_at"])
         if not was_closed:  # a later change of the outcome closes nothing
             _closed(action, closed_at=action.closed_at)
         audit(
@@ -189,7 +189,7 @@ def archive_urgent_action(*, action: UrgentAction, user, now=None) -> UrgentActi
     with transaction.atomic():
         if action.archived_at is None:
             action.archived_at = now or timezone.now()
-            action.save(update_fields=["archived_at"])
+            action.save(update_fields=["archived_at", "modified_at"])
             audit(
                 organisation=action.organisation,
                 user=user,

@@ -210,6 +210,8 @@ class Petition(models.Model):
     # signing request), and proven by `outcry reconcile`.
     signature_count = models.PositiveIntegerField(_("signatures"), default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Bumped by every change the API's `modified_date` filter must see (OSDI sync).
+    modified_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
 
     objects = PetitionQuerySet.as_manager()
 

@@ -23,7 +23,8 @@ def post_comment(*, petition: Petition, name: str, email: str, text: str) -> Com
 
 def close_petition(*, petition: Petition, now=None) -> None:
     if petition.closed_at is None:
-        Petition.objects.filter(pk=petition.pk).update(closed_at=now or timezone.now())
+        now = now or timezone.now()
+        Petition.objects.filter(pk=petition.pk).update(closed_at=now, modified_at=now)
 
 
 # Moderation: the public reports comments, moderators decide on comments and on

@@ -2,11 +2,11 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from outcry.actions.models import UrgentAction
+from outcry.api.public import cacheable, count_payload
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.forms import CommentForm
 from outcry.campaigns.models import Comment, Petition
@@ -140,16 +140,8 @@ def comment_thanks(request, slug):
 
 @require_GET
 def count_json(request, slug):
-    petition = published_petition(slug)
-    response = JsonResponse(
-        {
-            "slug": petition.slug,
-            "signature_count": petition.signature_count,
-            "goal": petition.goal_count,
-            "open": petition.is_open(),
-        }
-    )
-    patch_cache_control(response, public=True, max_age=5)
+    response = JsonResponse(count_payload(published_petition(slug)))
+    cacheable(response)
     return response
 
 

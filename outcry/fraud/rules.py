@@ -139,7 +139,9 @@ def check_signatures(*, batch: int = 500, now=None) -> int:
                 if s.state == Signature.State.CONFIRMED:
                     taken_back[s.petition_id] = taken_back.get(s.petition_id, 0) + 1
         Signature.objects.filter(id__in=[s.id for s in signatures]).update(checked_at=now)
-        Signature.objects.filter(id__in=fraudulent).update(state=Signature.State.FRAUDULENT)
+        Signature.objects.filter(id__in=fraudulent).update(
+            state=Signature.State.FRAUDULENT, modified_at=now
+        )
         CountDelta.objects.bulk_create(
             CountDelta(petition_id=petition_id, delta=-n) for petition_id, n in taken_back.items()
         )

@@ -269,7 +269,7 @@ def invalidate(*, organisation, conditions: dict, reason: str, by, now=None) -> 
             created_at=now,
         )
         invalidation.count = matching(organisation=organisation, conditions=conditions).update(
-            state=Signature.State.INVALIDATED, invalidation=invalidation
+            state=Signature.State.INVALIDATED, invalidation=invalidation, modified_at=now
         )
         invalidation.save(update_fields=["count"])
         # Of the rows just changed, those with a confirmation time were confirmed.
@@ -300,10 +300,10 @@ def undo(*, invalidation: Invalidation, by, now=None) -> int:
         list(rows.select_for_update().values_list("id", flat=True))
         _count_deltas(_confirmed_by_petition(rows), +1)
         restored = rows.filter(confirmed_at__isnull=False).update(
-            state=Signature.State.CONFIRMED, invalidation=None
+            state=Signature.State.CONFIRMED, invalidation=None, modified_at=now
         )
         restored += rows.filter(confirmed_at__isnull=True).update(
-            state=Signature.State.PENDING, invalidation=None
+            state=Signature.State.PENDING, invalidation=None, modified_at=now
         )
         invalidation.undone_by, invalidation.undone_at = by, now
         invalidation.save(update_fields=["undone_by", "undone_at"])

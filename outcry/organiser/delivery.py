@@ -120,7 +120,7 @@ def record_response(*, petition: Petition, text: str, received_on, by) -> None:
     petition.target_response = text
     petition.target_response_at = timezone.make_aware(datetime.combine(received_on, time(12)))
     with transaction.atomic():
-        petition.save(update_fields=["target_response", "target_response_at"])
+        petition.save(update_fields=["target_response", "target_response_at", "modified_at"])
         audit(
             organisation=petition.organisation,
             user=by,
@@ -134,7 +134,7 @@ def mark_won(*, petition: Petition, note: str, by, won: bool = True, now=None) -
     petition.won_at = (now or timezone.now()) if won else None
     petition.won_note = note if won else ""
     with transaction.atomic():
-        petition.save(update_fields=["won_at", "won_note"])
+        petition.save(update_fields=["won_at", "won_note", "modified_at"])
         audit(
             organisation=petition.organisation,
             user=by,

@@ -4,6 +4,7 @@ Every view here must be wrapped in organiser.access.member_required; the
 access test walks them all.
 """
 
+from outcry.api import workspace as api
 from outcry.fraud import views as fraud
 from outcry.organiser import accounts, authoring, delivery, moderation, stats, webhooks
 
@@ -15,4 +16,5 @@ urlpatterns = [
     *stats.urlpatterns,
     *webhooks.urlpatterns,
     *accounts.urlpatterns,
+    *api.urlpatterns,
 ]

@@ -124,8 +124,9 @@ def withdraw_updates(*, signatures: QuerySet, reports: QuerySet, via: str, now=N
         via=via,
         now=now,
     )
-    signatures.update(wants_updates=False)
-    reports.update(wants_updates=False)
+    # modified_at/updated_at: the API's modified_date filter must see the change.
+    signatures.update(wants_updates=False, modified_at=timezone.now())
+    reports.update(wants_updates=False, updated_at=timezone.now())
     return n
 
 
@@ -190,9 +191,10 @@ def anonymise(
         wants_updates=False,
         token_hash=None,
         token_expires_at=None,
+        modified_at=timezone.now(),
     )
     done.reports = reports.exclude(email_digest__isnull=True).update(
-        email="", email_digest=None, wants_updates=False
+        email="", email_digest=None, wants_updates=False, updated_at=timezone.now()
     )
     batch_ids = list(batches.exclude(email_digest__isnull=True).values_list("pk", flat=True))
     letters = SentLetter.objects.filter(batch__in=batch_ids)
@@ -200,7 +202,12 @@ def anonymise(
     Message.objects.filter(pk__in=letters.values("message_id")).update(context={}, reply_to="")
     letters.update(body="")
     done.batches = LetterBatch.objects.filter(pk__in=batch_ids).update(
-        name="", email="", email_digest=None, token_hash=None, token_expires_at=None
+        name="",
+        email="",
+        email_digest=None,
+        token_hash=None,
+        token_expires_at=None,
+        modified_at=timezone.now(),
     )
     done.comments = comments.exclude(email_digest__isnull=True).update(email="", email_digest=None)
     return done

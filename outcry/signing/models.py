@@ -61,6 +61,8 @@ class Signature(models.Model):
     # The e-mail domain was a throwaway one (outcry.fraud.disposable) when they signed:
     # judged once, so the rules and the report agree whatever the list says later.
     disposable_domain = models.BooleanField(default=False, editable=False)
+    # Bumped by every change the API's `modified_date` filter must see (OSDI sync).
+    modified_at = models.DateTimeField(auto_now=True, db_index=True, editable=False)
     # Set once the worker has run the fraud rules on it.
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     invalidation = models.ForeignKey(

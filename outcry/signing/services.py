@@ -185,7 +185,9 @@ def confirm(*, raw_token: str, now=None) -> Signature | None:
         counts = signature.state == Signature.State.PENDING
         if counts:
             signature.state = Signature.State.CONFIRMED
-        signature.save(update_fields=["state", "confirmed_at", "token_hash", "token_expires_at"])
+        signature.save(
+            update_fields=["state", "confirmed_at", "token_hash", "token_expires_at", "modified_at"]
+        )
         if counts:
             CountDelta.objects.create(petition_id=signature.petition_id, delta=1)
             # Only a signature that counts is news to the organisation's systems.
@@ -243,7 +245,7 @@ def apply_count_deltas(*, limit: int = 10_000) -> int:
         )
         for row in totals:
             Petition.objects.filter(pk=row["petition_id"]).update(
-                signature_count=F("signature_count") + row["total"]
+                signature_count=F("signature_count") + row["total"], modified_at=timezone.now()
             )
         CountDelta.objects.filter(id__in=ids).delete()
     return len(ids)
@@ -286,7 +288,9 @@ def reconcile() -> list[Correction]:
             expected = confirmed.get(petition.pk, 0) - waiting.get(petition.pk, 0)
             if petition.signature_count != expected:
                 corrections.append(Correction(petition, petition.signature_count, expected))
-                Petition.objects.filter(pk=petition.pk).update(signature_count=expected)
+                Petition.objects.filter(pk=petition.pk).update(
+                    signature_count=expected, modified_at=timezone.now()
+                )
     for c in corrections:
         log.warning("reconcile: %s showed %s, corrected to %s", c.petition.slug, c.was, c.now)
     return corrections
