@@ -31,7 +31,7 @@ def test_recorded_signature_waits_for_the_signers_confirmation(api, org, write_t
         "PE",
         "api",
     )
-    assert Message.objects.filter(to="rosa@example.org").count() == 1
+    assert len(factories.messages_to("rosa@example.org")) == 1
     apply_count_deltas()
     petition.refresh_from_db()
     assert petition.signature_count == 0  # counts only once confirmed (invariant 1)
@@ -138,7 +138,7 @@ def test_recorded_outreach_is_a_report_on_the_urgent_action(api, org, write_toke
     assert (report.letters, report.calls, report.status) == (1, 2, "counted")
     assert list(report.targets.all()) == [target]
     assert response.json()["identifiers"] == [f"outcry:report-{report.pk}"]
-    assert Message.objects.filter(to="act@example.org").exists()
+    assert factories.messages_to("act@example.org")
 
 
 def test_implausible_outreach_is_held_for_an_organiser(api, org, write_token):
