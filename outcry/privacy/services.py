@@ -61,11 +61,12 @@ def record_consents(
     *, email: str, record: str, record_id: int, kinds, language: str, via: str, now=None
 ) -> None:
     """Log each consent in `kinds` as given now, to the text the form showed."""
+    digest = email_digest(email)
     ConsentLog.objects.bulk_create(
         ConsentLog(
             text=consent_text(kind, language),
             given=True,
-            email_digest=email_digest(email),
+            email_digest=digest,
             record=record,
             record_id=record_id,
             via=via,
