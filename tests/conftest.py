@@ -33,3 +33,11 @@ def _forget_consent_texts():
     forget_consent_texts()
     yield
     forget_consent_texts()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached figures are keyed by ids a rolled-back test hands out again: start empty."""
+    from django.core.cache import cache
+
+    cache.clear()
