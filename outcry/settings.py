@@ -204,6 +204,8 @@ WEBHOOK_ALLOWED_NETWORKS = env_networks(
 )
 # Seconds a webhook receiver gets to connect and answer, in all.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Days the workspace keeps a delivered or failed webhook delivery in its log.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@outcry.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

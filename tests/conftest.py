@@ -22,3 +22,22 @@ def _english_by_default():
 def _fast_passwords(settings):
     """Test users need no slow hash; production keeps Django's default."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_consent_texts():
+    """Remembered consent-text ids outlive a test's database (a flush after a
+    transactional test makes new rows with new ids): start each test cold."""
+    from outcry.privacy.services import forget_consent_texts
+
+    forget_consent_texts()
+    yield
+    forget_consent_texts()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached figures are keyed by ids a rolled-back test hands out again: start empty."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from outcry.campaigns.models import Organisation, Role
+from outcry.privacy.fields import EncryptedTextField
 
 
 class AuditEntry(models.Model):
@@ -105,9 +106,9 @@ class Invitation(models.Model):
 class TwoFactor(models.Model):
     """A user's authenticator app (TOTP, RFC 6238), stored once confirmed with a code.
 
-    The secret must be readable to check codes, so it is kept as is, like the
-    password-reset secrets Django derives from SECRET_KEY; what must never be
-    readable (recovery codes) is hashed.
+    The secret must be readable to check codes, so it cannot be hashed like the
+    recovery codes; it is encrypted at rest instead (ENCRYPTION_KEYS, like
+    supporters' data), so a database dump or backup cannot mint codes.
     """
 
     user = models.OneToOneField(
@@ -116,7 +117,7 @@ class TwoFactor(models.Model):
         primary_key=True,
         related_name="two_factor",
     )
-    secret = models.CharField(max_length=64, editable=False)
+    secret = EncryptedTextField(editable=False)
     # The newest 30-second time step a code was accepted for: a code (and any older
     # one) is refused afterwards, so one overheard code never logs in twice.
     last_step = models.BigIntegerField(default=0, editable=False)

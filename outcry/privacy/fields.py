@@ -108,14 +108,20 @@ def encrypted_columns():
             yield model, fields
 
 
-def _rows(connection, table: str, columns: list[str], batch: int):
-    """(id, {column: raw value}) of a table's rows in id order, one batch at a time."""
+def _rows(connection, table: str, columns: list[str], batch: int, pk: str = "id"):
+    """(pk, {column: raw value}) of a table's rows in primary-key order, one batch at a time.
+
+    `pk` names the integer primary-key column: `id` but for a table keyed by
+    another row (a user's two-factor settings by `user_id`).
+    """
     qn = connection.ops.quote_name
-    select = f"SELECT id, {', '.join(qn(c) for c in columns)} FROM {qn(table)}"  # noqa: S608
+    select = f"SELECT {qn(pk)}, {', '.join(qn(c) for c in columns)} FROM {qn(table)}"  # noqa: S608
     last = 0
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(f"{select} WHERE id > %s ORDER BY id LIMIT %s", [last, batch])
+            cursor.execute(
+                f"{select} WHERE {qn(pk)} > %s ORDER BY {qn(pk)} LIMIT %s", [last, batch]
+            )
             rows = cursor.fetchall()
         if not rows:
             return
@@ -123,21 +129,30 @@ def _rows(connection, table: str, columns: list[str], batch: int):
         last = rows[-1][0]
 
 
-def _update(connection, table: str, changes: list[tuple[int, dict]], *, unless_changed=()):
-    """UPDATE rows by id; a column in `unless_changed` only where it still holds the old value."""
+def _update(
+    connection, table: str, changes: list[tuple[int, dict]], *, unless_changed=(), pk: str = "id"
+):
+    """UPDATE rows by pk; a column in `unless_changed` only where it still holds the old value."""
     qn = connection.ops.quote_name
-    for pk, (new, old) in changes:
+    for row_pk, (new, old) in changes:
         sets = ", ".join(f"{qn(c)} = %s" for c in new)
         guards = "".join(f" AND {qn(c)} = %s" for c in new if c in unless_changed)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {qn(table)} SET {sets} WHERE id = %s{guards}",  # noqa: S608
-                [*new.values(), pk, *(old[c] for c in new if c in unless_changed)],
+                f"UPDATE {qn(table)} SET {sets} WHERE {qn(pk)} = %s{guards}",  # noqa: S608
+                [*new.values(), row_pk, *(old[c] for c in new if c in unless_changed)],
             )
 
 
 def encrypt_existing_rows(
-    schema_editor, table: str, columns: list[str], *, derive=None, read=(), batch: int = 1000
+    schema_editor,
+    table: str,
+    columns: list[str],
+    *,
+    derive=None,
+    read=(),
+    batch: int = 1000,
+    pk: str = "id",
 ) -> None:
     """For data migrations: encrypt plaintext columns of existing rows, in batches.
 
@@ -145,9 +160,9 @@ def encrypt_existing_rows(
     `read` names plaintext columns it needs that are not encrypted.
     """
     connection, f = schema_editor.connection, fernet()
-    for rows in _rows(connection, table, [*columns, *read], batch):
+    for rows in _rows(connection, table, [*columns, *read], batch, pk):
         changes = []
-        for pk, values in rows:
+        for row_pk, values in rows:
             new = {
                 c: values[c]
                 if values[c] in (None, "")
@@ -157,11 +172,13 @@ def encrypt_existing_rows(
             if derive:
                 new.update(derive(values))
             if new:
-                changes.append((pk, (new, values)))
-        _update(connection, table, changes)
+                changes.append((row_pk, (new, values)))
+        _update(connection, table, changes, pk=pk)
 
 
-def rotate_rows(connection, table: str, columns: list[str], *, batch: int = 500) -> int:
+def rotate_rows(
+    connection, table: str, columns: list[str], *, batch: int = 500, pk: str = "id"
+) -> int:
     """Re-encrypt a table's encrypted columns with the newest key; return rows changed.
 
     Each batch is its own transaction, so the site keeps running and an
@@ -174,9 +191,9 @@ def rotate_rows(connection, table: str, columns: list[str], *, batch: int = 500)
 
     newest, every = Fernet(settings.ENCRYPTION_KEYS[0]), fernet()
     changed = 0
-    for rows in _rows(connection, table, columns, batch):
+    for rows in _rows(connection, table, columns, batch, pk):
         changes = []
-        for pk, values in rows:
+        for row_pk, values in rows:
             new = {}
             for column, token in values.items():
                 if token in (None, ""):
@@ -190,12 +207,12 @@ def rotate_rows(connection, table: str, columns: list[str], *, batch: int = 500)
                     new[column] = every.rotate(token.encode()).decode()
                 except InvalidToken:
                     raise UndecryptableError(
-                        f"{table}.{column} (id {pk}) holds a value that none of "
+                        f"{table}.{column} ({pk} {row_pk}) holds a value that none of "
                         "ENCRYPTION_KEYS decrypts"
                     ) from None
             if new:
-                changes.append((pk, (new, values)))
+                changes.append((row_pk, (new, values)))
         with transaction.atomic(using=connection.alias):
-            _update(connection, table, changes, unless_changed=columns)
+            _update(connection, table, changes, unless_changed=columns, pk=pk)
         changed += len(changes)
     return changed

@@ -44,7 +44,43 @@ def consent_text(kind: str, language: str) -> ConsentText:
         raise ImproperlyConfigured(
             f"consent text {text.label} was changed in place: publish it as a new version"
         )
+    _remember_text_id(kind, version, language, wording, text.pk)
     return text
+
+
+# (kind, version, language, wording) -> ConsentText id, per process. Sound because a
+# stored text never changes (the database refuses UPDATE) and is never deleted while
+# a log entry points at it (PROTECT). The only way an id could go stale is a row
+# that was never committed: the first signer's transaction, which inserts the text,
+# can still roll back. So an id is remembered only once its row is known committed
+# (`on_commit`; a rollback discards the callback). Keyed by the wording too, so a
+# text edited in place is still caught by the check above. Why not trust the id and
+# retry on a foreign-key error instead: the key is checked at COMMIT (deferred), so
+# the error would fail the whole signature. Wiping the database (`outcry flush`)
+# removes rows: flush forgets this process's ids, and other processes must be
+# restarted after a wipe anyway. Tests that roll back rows whose commit they faked
+# (`django_capture_on_commit_callbacks`) start each test cold (tests/conftest.py).
+_text_ids: dict[tuple[str, str, str, str], int] = {}
+
+
+def _remember_text_id(kind: str, version: str, language: str, wording: str, pk: int) -> None:
+    def remember():
+        _text_ids[kind, version, language, wording] = pk
+
+    transaction.on_commit(remember)
+
+
+def consent_text_id(kind: str, language: str) -> int:
+    """The id of `consent_text(kind, language)`: no query once this process has seen it."""
+    language = consent.text_language(kind, language)
+    version = consent.CURRENT[kind]
+    pk = _text_ids.get((kind, version, language, consent.TEXTS[kind, version][language]))
+    return pk if pk is not None else consent_text(kind, language).pk
+
+
+def forget_consent_texts() -> None:
+    """Drop the remembered ids: after the database was wiped (tests)."""
+    _text_ids.clear()
 
 
 def signing_consents(*, wants_updates: bool, name_display: str) -> list[str]:
@@ -64,7 +100,7 @@ def record_consents(
     digest = email_digest(email)
     ConsentLog.objects.bulk_create(
         ConsentLog(
-            text=consent_text(kind, language),
+            text_id=consent_text_id(kind, language),
             given=True,
             email_digest=digest,
             record=record,
@@ -94,7 +130,7 @@ def record_withdrawals(*, kind: str, record: str, rows, via: str, now=None) -> i
     )
     ConsentLog.objects.bulk_create(
         ConsentLog(
-            text_id=agreed.get(record_id) or consent_text(kind, language).pk,
+            text_id=agreed.get(record_id) or consent_text_id(kind, language),
             given=False,
             email_digest=email_digest(email),
             record=record,

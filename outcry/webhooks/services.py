@@ -12,9 +12,11 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from outcry.organiser.services import audit
@@ -197,3 +199,33 @@ def redeliver(*, delivery: Delivery, user, now=None) -> bool:
                 key=str(delivery.key),
             )
     return bool(queued_again)
+
+
+PRUNE_BATCH = 1000
+
+
+def prune_deliveries(*, now=None) -> int:
+    """Delete delivered and failed deliveries older than WEBHOOK_LOG_DAYS; return how many.
+
+    A queued one is never touched: it is still to be sent. Age counts from the
+    last try (a redelivery keeps its row another WEBHOOK_LOG_DAYS): `sent_at` for
+    a delivered one; for a failed one `next_attempt_at`, the time its last try
+    was due, since a failure does not move it. Batches keep each DELETE short
+    while the worker and the site write to the table.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = Delivery.objects.filter(
+        Q(state=Delivery.State.SENT, sent_at__lt=cutoff)
+        | Q(state=Delivery.State.FAILED, next_attempt_at__lt=cutoff)
+    )
+    pruned = 0
+    while ids := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        # The state is checked again: a redelivery may have queued one meanwhile.
+        pruned += old.filter(pk__in=ids).delete()[0]
+        if len(ids) < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info(
+            "pruned %s webhook deliveries older than %s days", pruned, settings.WEBHOOK_LOG_DAYS
+        )
+    return pruned

@@ -1,7 +1,11 @@
 """Public JSON: no token, cacheable, counts only."""
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from outcry.api.public import MAX_AGE
 from outcry.signing.services import apply_count_deltas
 from tests import factories
 
@@ -90,3 +94,58 @@ def test_unpublished_petition_is_not_found_as_a_problem(client):
     response = client.get(f"/api/public/petitions/{petition.slug}")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+def aggregates(captured) -> list[str]:
+    """The GROUP BY over signatures that the per-country counts cost."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "GROUP BY" in q["sql"] and "signing_signature" in q["sql"]
+    ]
+
+
+def by_country(client, petition) -> dict[str, int]:
+    doc = client.get(f"/api/public/petitions/{petition.slug}").json()
+    return {row["country"]: row["signature_count"] for row in doc["signatures_by_country"]}
+
+
+def test_counts_by_country_are_aggregated_once_per_max_age(client, time_machine):
+
+    time_machine.move_to("2026-11-22 12:00:00Z", tick=False)
+    petition = factories.petition()
+    factories.signature(petition=petition, country="PE")
+    with CaptureQueriesContext(connection) as first:
+        assert by_country(client, petition) == {"PE": 1}
+    assert len(aggregates(first)) == 1
+
+    factories.signature(petition=petition, country="ES")
+    time_machine.shift(MAX_AGE - 1)
+    with CaptureQueriesContext(connection) as second:
+        assert by_country(client, petition) == {"PE": 1}  # the cached figures
+    assert aggregates(second) == []
+
+    time_machine.shift(1)
+    with CaptureQueriesContext(connection) as third:
+        assert by_country(client, petition) == {"PE": 1, "ES": 1}
+    assert len(aggregates(third)) == 1
+    # Another petition has its own figures.
+    other = factories.petition()
+    factories.signature(petition=other, country="CL")
+    assert by_country(client, other) == {"CL": 1}
+
+
+def test_stale_counts_are_served_while_another_request_recomputes_them(client, time_machine):
+
+    time_machine.move_to("2026-11-22 12:00:00Z", tick=False)
+    petition = factories.petition()
+    factories.signature(petition=petition, country="PE")
+    assert by_country(client, petition) == {"PE": 1}
+    factories.signature(petition=petition, country="ES")
+    time_machine.shift(MAX_AGE)
+    cache.add(f"api:public:by-country:{petition.pk}:lock", 1)  # a request is on it
+    with CaptureQueriesContext(connection) as captured:
+        assert by_country(client, petition) == {"PE": 1}
+    assert aggregates(captured) == []
+    cache.delete(f"api:public:by-country:{petition.pk}:lock")  # it finished (or gave up)
+    assert by_country(client, petition) == {"PE": 1, "ES": 1}

@@ -1,16 +1,21 @@
 """Two-factor authentication: set up with a QR code, a code after the password,
 codes used once, recovery codes, turning it off, and who has it on."""
 
+import io
 import re
 import time
 
 import pyotp
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.db import connection
 
 from outcry.campaigns.models import Role
 from outcry.organiser import twofactor
 from outcry.organiser.models import AuditEntry, RecoveryCode, TwoFactor
+from outcry.privacy.fields import fernet
 from tests import factories
 from tests.workers import drain_in_parallel
 
@@ -252,3 +257,64 @@ def test_the_admin_login_goes_through_the_organiser_login(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/en/organiser/login/?next=/admin/login/")
     assert client.post("/admin/login/", {"username": "x", "password": "y"}).status_code == 302
+
+
+def raw_secret(user) -> str:
+    """The secret's column as the database stores it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM organiser_twofactor WHERE user_id = %s", [user.pk])
+        return cursor.fetchone()[0]
+
+
+def logs_in_with_a_code(client, secret) -> bool:
+    client.logout()
+    client.post(LOGIN, {"username": "olga", "password": PASSWORD})
+    return client.post(CODE, {"code": pyotp.TOTP(secret).now()}).status_code == 302
+
+
+def test_the_secret_is_encrypted_at_rest_and_codes_still_log_in(client, org, owner, mid_step):
+    secret, _ = turn_on(client, org, owner)
+    stored = raw_secret(owner)
+    # A dump holds no base32 secret that could mint codes: only a Fernet token.
+    assert secret not in stored and not re.fullmatch(r"[A-Z2-7]{16,}=*", stored)
+    assert fernet().decrypt(stored.encode()).decode() == secret
+    with step_later():
+        assert logs_in_with_a_code(client, secret)
+
+
+def test_rotating_keys_reencrypts_the_secret(client, settings, org, owner, mid_step):
+    secret, _ = turn_on(client, org, owner)
+    before = raw_secret(owner)
+    old, new = settings.ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("rotate-keys", stdout=out)
+    assert "organiser_twofactor: 1 rows re-encrypted" in out.getvalue()
+    after = raw_secret(owner)
+    assert after != before and Fernet(new).decrypt(after.encode()).decode() == secret
+    settings.ENCRYPTION_KEYS = [new]  # the old key is no longer needed
+    with step_later():
+        assert logs_in_with_a_code(client, secret)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_secrets_stored_before_encryption(client, mid_step):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("organiser", "0002_two_factor_authentication")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    org = factories.organisation()
+    owner = factories.user(org=org, role=Role.OWNER, username="olga")
+    secret = twofactor.new_secret()
+    old = executor.loader.project_state(before).apps
+    old.get_model("organiser", "TwoFactor").objects.create(user_id=owner.pk, secret=secret)
+    assert raw_secret(owner) == secret
+
+    MigrationExecutor(connection).migrate(latest)
+
+    assert secret not in raw_secret(owner)
+    assert TwoFactor.objects.get(user=owner).secret == secret
+    with step_later():
+        assert logs_in_with_a_code(client, secret)

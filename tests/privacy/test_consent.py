@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -12,7 +13,7 @@ from outcry.actions.models import ActionReport
 from outcry.privacy import consent
 from outcry.privacy.digest import email_digest
 from outcry.privacy.models import ConsentKind, ConsentLog, ConsentText
-from outcry.privacy.services import consent_text
+from outcry.privacy.services import consent_text, consent_text_id
 from outcry.signing import services as signing
 from outcry.signing.models import NameDisplay, Signature
 from tests import factories
@@ -146,3 +147,59 @@ def test_flushing_the_whole_database_empties_the_log_too():
     sign(factories.petition())
     with pytest.raises(IntegrityError), transaction.atomic():
         ConsentLog.objects.all().delete()
+
+
+def consent_text_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "privacy_consenttext" in q["sql"]]
+
+
+def test_a_warm_process_logs_consents_without_looking_up_their_texts(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks, time_machine
+):
+    petition = factories.petition()
+    page, url = petition.get_absolute_url(), reverse("sign", args=[petition.slug])
+    # The first signer stores the texts; they are remembered once that commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        sign(petition, email="first@example.org")
+    with django_assert_num_queries(0):
+        warm = consent_text_id(consent.SIGNING, "en")
+    assert warm == consent_text(consent.SIGNING, "en").pk
+    data = sign_data(client, page, url, name="Ana", email="ana@example.org", wants_updates="on")
+    time_machine.move_to(timezone.now() + timedelta(minutes=1))
+    # The whole sign POST: rate limit, petition, IP-range lists, the signature,
+    # three consents in one INSERT, the confirmation e-mail, two savepoints (13
+    # before consent texts were remembered). Lower it when it drops; never raise
+    # it without knowing which query came back.
+    with django_assert_num_queries(SIGN_POST_QUERIES) as captured:
+        assert client.post(url, data).status_code == 302
+    assert consent_text_queries(captured) == []
+    rows = ConsentLog.objects.filter(email_digest=email_digest("ana@example.org"))
+    assert {r.text.kind for r in rows} == {"signing", "show_name", "updates"}
+
+
+SIGN_POST_QUERIES = 10
+
+
+def test_a_text_stored_in_a_rolled_back_transaction_is_not_remembered(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        lost = consent_text_id(consent.SIGNING, "en")
+        raise RuntimeError("the signer's transaction fails after storing the text")
+    assert not ConsentText.objects.filter(pk=lost).exists()
+    # The next signer looks the text up again (and stores it) instead of trusting
+    # an id whose row is gone.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        kept = consent_text_id(consent.SIGNING, "en")
+    assert consent_text_queries(captured)
+    assert ConsentText.objects.filter(pk=kept).exists()
+    with CaptureQueriesContext(connection) as captured:
+        assert consent_text_id(consent.SIGNING, "en") == kept
+    assert consent_text_queries(captured) == []

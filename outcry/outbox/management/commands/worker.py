@@ -12,18 +12,20 @@ from outcry.outbox.services import deliver_due
 from outcry.privacy.retention import apply_retention
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
 from outcry.webhooks.services import deliver_due as deliver_webhooks
+from outcry.webhooks.services import prune_deliveries
 
 log = logging.getLogger("outcry.worker")
 
 RECONCILE_EVERY = 24 * 3600
-# Retention works in months and days: once an hour is prompt enough, and cheap.
+# Retention and the webhook log's clean-up work in months and days: once an hour
+# is prompt enough, and cheap.
 RETENTION_EVERY = 3600
 
 
 class Command(BaseCommand):
     help = (
         "Send queued e-mail and webhooks, apply count changes and mail updates, until "
-        "stopped; recount daily and apply retention hourly."
+        "stopped; recount daily, apply retention and prune the webhook log hourly."
     )
 
     def add_arguments(self, parser):
@@ -61,6 +63,7 @@ class Command(BaseCommand):
                     last_reconcile = time.monotonic()
                 if last_retention is None or time.monotonic() - last_retention > RETENTION_EVERY:
                     apply_retention()
+                    prune_deliveries()
                     last_retention = time.monotonic()
                 pause = 0.0 if done else 1.0
             except Exception:

@@ -1,15 +1,20 @@
 from django.core.management.base import BaseCommand
 
 from outcry.privacy.retention import apply_retention
+from outcry.webhooks.services import prune_deliveries
 
 
 class Command(BaseCommand):
     help = (
         "Make ended campaigns' supporters anonymous after RETENTION_MONTHS and delete "
-        "signatures and letters never confirmed (the worker also runs this hourly)."
+        "signatures and letters never confirmed, and prune the webhook delivery log "
+        "after WEBHOOK_LOG_DAYS (the worker also runs this hourly)."
     )
 
     def handle(self, *args, **options):
+        pruned = prune_deliveries()
+        if pruned:
+            self.stdout.write(f"Deleted {pruned} webhook deliveries from the log.")
         run = apply_retention()
         if run is None:
             self.stdout.write("Nothing to do.")

@@ -25,7 +25,11 @@ class Command(BaseCommand):
         for model, fields in encrypted_columns():
             table = model._meta.db_table
             changed = rotate_rows(
-                connection, table, [f.column for f in fields], batch=max(batch, 1)
+                connection,
+                table,
+                [f.column for f in fields],
+                batch=max(batch, 1),
+                pk=model._meta.pk.column,
             )
             total += changed
             self.stdout.write(f"{table}: {changed} rows re-encrypted")
