@@ -73,6 +73,13 @@ print(json.dumps({
 """
 
 
+# Mail not yet sent and count changes not yet applied: the workers' backlog.
+WAITING = (
+    "SELECT (SELECT count(*) FROM outbox_message WHERE state = 'queued')"
+    " + (SELECT count(*) FROM signing_countdelta)"
+)
+
+
 def fill_sign_form(fields: dict, *, email: str, name: str) -> dict:
     """What a person types into the sign form whose hidden fields a page gave: the one
     place that knows the form, for whatever else a browser must add to it."""
@@ -104,9 +111,7 @@ class Browsers:
     async def post(self, server: int, path: str, form: dict, cookie: str) -> int:
         base = self.bases[server]
         headers = f"Referer: {base}{path}\r\nOrigin: {base}\r\nCookie: csrftoken={cookie}\r\n"
-        status, _, _ = await self.request(
-            server, "POST", path, headers, urlencode(form).encode()
-        )
+        status, _, _ = await self.request(server, "POST", path, headers, urlencode(form).encode())
         return status
 
     async def sign(self, email: str, *, page: int, post: int) -> None:
@@ -245,13 +250,9 @@ def test_two_servers_and_two_workers_count_and_mail_everything_exactly_once(clus
     survivor = next(w for w in cluster.workers if w.name != run["killed"])
     assert survivor.popen.poll() is None, f"the other worker stopped:\n{cluster.logs()}"
     cluster.wait_for(
-        lambda: cluster.query(
-            "SELECT (SELECT count(*) FROM outbox_message WHERE state = 'queued')"
-            " + (SELECT count(*) FROM signing_countdelta)"
-        )[0][0]
-        == 0,
+        lambda: cluster.query(WAITING)[0][0] == 0,
         seconds=30,
-        what="the worker to send all mail and apply all counts",
+        what="the surviving worker to send all mail and apply all counts",
     )
     report = json.loads(cluster.outcry("shell", "--no-imports", "-c", REPORT))
 
