@@ -14,6 +14,7 @@ range; by default the kernel picks free ones.
 """
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -33,7 +34,9 @@ from cryptography.fernet import Fernet
 from bench.procs import Proc, Procs, wait_for_port
 from tests.outbox.conftest import Handler, MailServer
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A Redis database of its own by default; the servers' keys (rate limits keyed with this
+# run's secret) never meet another run's and expire within two minutes.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 # What a process may take from the caller's environment: nothing that configures Outcry.
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
 
@@ -241,13 +244,18 @@ def cluster(tmp_path, scaleout_database, scaleout_redis, smtp_server):
     procs = Procs(tmp_path)
     cluster = Cluster(env, bases, procs, smtp_server, scaleout_database)
     try:
-        cluster.outcry("migrate", "--no-input", "-v0")
+        # The servers collect their static files meanwhile; they touch the database
+        # only when a request comes, the workers at once.
         for n, port in enumerate(web_ports, 1):
             server = cluster.start(f"serve{n}", "serve", "--bind", f"127.0.0.1:{port}")
             cluster.servers.append(server)
+        cluster.outcry("migrate", "--no-input", "-v0")
         cluster.workers = [cluster.start(f"worker{n}", "worker") for n in (1, 2)]
         for server, port in zip(cluster.servers, web_ports, strict=True):
             wait_for_port(port, server, timeout=60)
         yield cluster
     finally:
+        for proc in procs.running:  # all stop together; stop_all() then waits for each
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pgid, signal.SIGTERM)
         procs.stop_all()
