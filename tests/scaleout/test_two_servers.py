@@ -12,7 +12,9 @@ SIGKILL while it is sending, in the middle of the load.
 Afterwards, once the workers have drained the outbox and applied the counts:
 one signature per address posted, every e-mail received exactly once (counted
 by Message-ID), the count on both servers equal to the confirmed signatures,
-`outcry reconcile` with nothing to correct, no outbox row unsent or failed.
+`outcry reconcile` with nothing to correct, no outbox row unsent or failed,
+and every POST to either server counted once in the rate limits they share
+in Redis.
 """
 
 import asyncio
@@ -22,13 +24,15 @@ from collections import Counter
 from urllib.parse import urlencode
 
 import pytest
+import redis
+from django.utils.crypto import salted_hmac
 
 from bench import load
 
 PETITION = "two-servers"
 SIGN_PAGE = f"/en/petitions/{PETITION}/"
 SIGN_ACTION = f"/en/petitions/{PETITION}/sign/"
-SINGLES, TWINS, RETURNERS = 48, 12, 8
+SINGLES, TWINS, RETURNERS = 64, 12, 8
 CONCURRENT_REQUESTS = 16
 KILL_AFTER_MESSAGES = 20  # the worker sending the next message is killed mid-send
 MAIL_WAIT = 40  # seconds an address waits for its e-mail: a lease (6 s) and then some
@@ -241,6 +245,22 @@ def shown_counts(cluster) -> list[int]:
     return [n for server in (0, 1) for n in asyncio.run(read(server))]
 
 
+def rate_limit_hits(cluster, kind: str) -> int:
+    """POSTs of `kind` from 127.0.0.1 that both servers counted together in Redis; the
+    counters are removed on the way (keyed like outcry.guard.limits and provenance)."""
+    ip = salted_hmac(
+        "outcry.signing.ip", "127.0.0.1", secret=cluster.env["SECRET_KEY"], algorithm="sha256"
+    ).hexdigest()
+    client = redis.Redis.from_url(cluster.env["CACHE_URL"])
+    try:
+        keys = list(client.scan_iter(f":1:outcry:limit:{kind}:{ip}:*"))
+        hits = sum(int(client.get(key)) for key in keys)
+        client.delete(*keys)
+    finally:
+        client.close()
+    return hits
+
+
 def test_two_servers_and_two_workers_count_and_mail_everything_exactly_once(cluster):
     cluster.outcry("shell", "--no-imports", "-c", SETUP)
     run = asyncio.run(load_and_kill(cluster))
@@ -274,4 +294,11 @@ def test_two_servers_and_two_workers_count_and_mail_everything_exactly_once(clus
     assert (report["count"], report["deltas"]) == (len(confirmed), 0)
     assert shown_counts(cluster) == [len(confirmed)] * 4
     assert cluster.outcry("reconcile").strip() == "All counts are right."
+
+    # Rate limits: one count in Redis for both servers, every POST in it once.
+    posts = Counter()
+    for (method, kind, _), n in run["statuses"].items():
+        posts[kind] += n if method == "POST" else 0
     assert not any(status == 429 or status >= 500 for *_, status in run["statuses"])
+    assert rate_limit_hits(cluster, "sign") == posts["petitions"]
+    assert rate_limit_hits(cluster, "confirm") == posts["confirm"]
