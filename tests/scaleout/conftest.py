@@ -140,8 +140,9 @@ def smtp_server():
 def owner_of_connection(local_port: int, pids: list[int]) -> int | None:
     """Which of `pids` holds the TCP socket whose local end is `local_port` (Linux /proc)."""
     inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        lines = table.read_text().splitlines()[1:] if table.exists() else []
+        for line in lines:
             columns = line.split()
             if int(columns[1].rsplit(":", 1)[1], 16) == local_port:
                 inodes.add(f"socket:[{columns[9]}]")
@@ -167,8 +168,9 @@ class Cluster:
     servers: list[Proc] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
 
-    def outcry(self, *args: str, var: str = "admin") -> str:
-        env = {**self.env, "OUTCRY_VAR_DIR": str(self.procs.log_dir / var)}
+    def outcry(self, *args: str) -> str:
+        """Run an `outcry` command, as an operator would from a machine of its own."""
+        env = {**self.env, "OUTCRY_VAR_DIR": str(self.procs.log_dir / "admin")}
         done = subprocess.run(  # noqa: S603 (our own interpreter and module)
             [sys.executable, "-m", "outcry", *args],
             env=env,
