@@ -171,6 +171,16 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Public pages and the count JSON are kept rendered this long (outcry/campaigns/pagecache.py).
+# The worker adds counts within a second or two; with this on top a count shows at most
+# 10 s old (invariant 4), so longer is refused. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
+if PAGE_CACHE_SECONDS > 8:
+    raise ImproperlyConfigured(
+        f"PAGE_CACHE_SECONDS must be at most 8, so counts show at most 10 s old; "
+        f"got {PAGE_CACHE_SECONDS}"
+    )
+
 # Mail: every message goes through the outbox; EMAIL_URL says where the worker sends it.
 EMAIL_URL = env_str("EMAIL_URL")
 LOCAL_MAIL = not EMAIL_URL

@@ -22,3 +22,12 @@ def _english_by_default():
 def _fast_passwords(settings):
     """Test users need no slow hash; production keeps Django's default."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The page cache (outcry.campaigns.pagecache) lives in the process's memory cache:
+    each test starts without the pages an earlier one rendered."""
+    from django.core.cache import cache
+
+    cache.clear()
