@@ -171,6 +171,11 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The WSGI server `outcry serve` runs (outcry/campaigns/management/commands/serve.py).
+WEB_SERVER = env_str("WEB_SERVER", "gunicorn")
+if WEB_SERVER not in ("granian", "gunicorn"):
+    raise ImproperlyConfigured(f"WEB_SERVER must be granian or gunicorn; got {WEB_SERVER!r}")
+
 # Public pages and the count JSON are kept rendered this long (outcry/campaigns/pagecache.py).
 # The worker adds counts within a second or two; with this on top a count shows at most
 # 10 s old (invariant 4), so longer is refused. 0 turns the cache off.
