@@ -549,6 +549,9 @@ def machine() -> dict:
         "python": platform.python_version(),
         "loop": load.install_uvloop(),
         "gunicorn": version("gunicorn"),
+        "granian": version("granian"),
+        # outcry serve's choice: WEB_SERVER if the bench was given one, else its default.
+        "web_server": os.environ.get("WEB_SERVER", "").strip() or "default server",
         "django": version("django"),
     }
 
