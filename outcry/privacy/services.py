@@ -34,17 +34,33 @@ Record, Via = ConsentLog.Record, ConsentLog.Via
 
 def consent_text(kind: str, language: str) -> ConsentText:
     """The stored copy of the text of `kind` the form shows now in `language`."""
-    language = consent.text_language(kind, language)
-    version = consent.CURRENT[kind]
-    wording = consent.TEXTS[kind, version][language]
-    text, _created = ConsentText.objects.get_or_create(
-        kind=kind, version=version, language=language, defaults={"text": wording}
-    )
-    if text.text != wording:
-        raise ImproperlyConfigured(
-            f"consent text {text.label} was changed in place: publish it as a new version"
-        )
-    return text
+    return consent_texts([kind], language)[kind]
+
+
+def consent_texts(kinds, language: str) -> dict[str, ConsentText]:
+    """The stored copies of the texts of `kinds` shown now in `language`, by kind: one
+    query once they are stored, however many kinds a form asks for."""
+    wanted = {}
+    for kind in kinds:
+        version, shown = consent.CURRENT[kind], consent.text_language(kind, language)
+        wanted[kind, version, shown] = consent.TEXTS[kind, version][shown]
+    if not wanted:
+        return {}
+    match = Q()
+    for kind, version, shown in wanted:
+        match |= Q(kind=kind, version=version, language=shown)
+    texts = {(t.kind, t.version, t.language): t for t in ConsentText.objects.filter(match)}
+    for key, wording in wanted.items():
+        if key not in texts:  # first use of this text: store it (once, whoever is first)
+            texts[key], _created = ConsentText.objects.get_or_create(
+                kind=key[0], version=key[1], language=key[2], defaults={"text": wording}
+            )
+        if texts[key].text != wording:
+            label = texts[key].label
+            raise ImproperlyConfigured(
+                f"consent text {label} was changed in place: publish it as a new version"
+            )
+    return {key[0]: texts[key] for key in wanted}
 
 
 def signing_consents(*, wants_updates: bool, name_display: str) -> list[str]:
@@ -62,9 +78,11 @@ def record_consents(
 ) -> None:
     """Log each consent in `kinds` as given now, to the text the form showed."""
     digest = email_digest(email)
+    kinds = list(kinds)
+    texts = consent_texts(kinds, language)
     ConsentLog.objects.bulk_create(
         ConsentLog(
-            text=consent_text(kind, language),
+            text=texts[kind],
             given=True,
             email_digest=digest,
             record=record,
