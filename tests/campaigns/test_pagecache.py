@@ -229,3 +229,17 @@ def test_holes_depend_on_the_secret_key(settings):
     before = pagecache.holes()
     settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
     assert set(before.values()).isdisjoint(pagecache.holes().values())
+
+
+def test_app_servers_share_pages_through_redis(redis, django_assert_num_queries):
+    """With CACHE_URL every app server reads the page one of them rendered."""
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    first_client, first = visit(url)
+    with django_assert_num_queries(0):
+        client, page = visit(url)
+    assert sign_form(page)["csrfmiddlewaretoken"] != sign_form(first)["csrfmiddlewaretoken"]
+    assert petition.title in page and "hole" not in page
+    count = Client().get(f"/petitions/{petition.slug}/count.json")
+    with django_assert_num_queries(0):
+        assert Client().get(f"/petitions/{petition.slug}/count.json").json() == count.json()
