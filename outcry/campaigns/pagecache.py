@@ -80,15 +80,16 @@ def page(request, key: tuple, render: Callable[[dict[str, str]], HttpResponse]) 
     stored = cache.get(name) if shared else None
     if stored is None:
         response = render(marks)
-        if response.status_code != 200 or response.streaming:
+        if response.streaming:
             return response
-        stored = (response.content.decode(response.charset), response["Content-Type"])
-        if shared:
+        content = response.content.decode(response.charset)
+        stored = (content, response["Content-Type"], response.status_code)
+        if shared and response.status_code == 200:
             cache.set(name, stored, seconds)
-    content, content_type = stored
+    content, content_type, status = stored
     for hole, value in visitor_values(request).items():
         content = content.replace(marks[hole], value)
-    response = HttpResponse(content, content_type=content_type)
+    response = HttpResponse(content, content_type=content_type, status=status)
     # It carries this visitor's CSRF token: no shared cache may keep it.
     patch_cache_control(response, private=True, no_store=True)
     return response
