@@ -112,9 +112,18 @@ def read_stat(pid: int) -> tuple[int, int, float, str] | None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free TCP port on 127.0.0.1: the first free one of BENCH_PORTS ("8400-8449") when
+    set, so a bench on a shared machine keeps to the ports it was given; else any."""
+    low, _, high = os.environ.get("BENCH_PORTS", "").partition("-")
+    candidates = range(int(low), int(high or low) + 1) if low.strip() else [0]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def wait_for_port(port: int, proc: Proc, timeout: float = 90.0) -> None:

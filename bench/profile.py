@@ -118,6 +118,8 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / f"profile-{which}.txt"
     bench = DatabaseBench(db, var, procs, cfg)
+    # The categories below read gunicorn's frames; WEB_SERVER=granian profiles granian.
+    bench.env.setdefault("WEB_SERVER", "gunicorn")
     try:
         db.create()
         bench.outcry("migrate", "--no-input")

@@ -250,7 +250,8 @@ def header(cfg, machine, results, errors, took) -> str:
         f"machine    {machine['cores']} cores, {machine['cpu']}, "
         f"{machine['memory_gib']:.1f} GiB RAM, Linux {machine['kernel']}, "
         f"Python {machine['python']}, Django {machine['django']}",
-        f"server     outcry serve: gunicorn {machine['gunicorn']}, {cfg.web_workers} workers × "
+        f"server     outcry serve: {machine['web_server']} (gunicorn {machine['gunicorn']}, "
+        f"granian {machine['granian']}), {cfg.web_workers} workers × "
         f"{cfg.web_threads} thread(s), DEBUG off; one outcry worker (local mailbox) "
         "except in the outbox phase",
         f"load       one asyncio process ({machine['loop']}, minimal HTTP/1.1 client) on the "

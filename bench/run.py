@@ -21,7 +21,7 @@ BENCH_FULL=1 (adds the 5M growth step), BENCH_GROWTH (sizes instead, e.g. "0,100
 BENCH_PHASES (some of sign,read,confirm,growth,outbox,ceiling; all by default),
 BENCH_KEEP=1 (keeps the var dir and its logs), BENCH_QUIET_WAIT (seconds to wait, 30,
 before each phase for other processes on the machine to go quiet; BENCH_QUIET_BUDGET,
-180, for the whole run).
+180, for the whole run), BENCH_PORTS (e.g. "8400-8449": the ports it may listen on).
 """
 
 import asyncio
@@ -549,6 +549,9 @@ def machine() -> dict:
         "python": platform.python_version(),
         "loop": load.install_uvloop(),
         "gunicorn": version("gunicorn"),
+        "granian": version("granian"),
+        # outcry serve's choice: WEB_SERVER if the bench was given one, else its default.
+        "web_server": os.environ.get("WEB_SERVER", "").strip() or "default server",
         "django": version("django"),
     }
 

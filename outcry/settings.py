@@ -171,6 +171,26 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The WSGI server `outcry serve` runs (outcry/campaigns/management/commands/serve.py).
+# Granian by measurement: web-server CPU per request with `make bench`'s browsers on
+# SQLite, 4 workers x 1 thread, medians of 3 runs (2 cores, 2026-11): a signature
+# (page GET + POST) 13.6 ms vs gunicorn's 15.2 ms, a cached page view 1.6 vs 2.3 ms,
+# the count JSON 0.9 vs 1.4 ms; with 256 browsers its Rust front queues them where
+# gunicorn's sync workers let the kernel backlog grow (sign p99 2.9 s vs 12.7 s).
+WEB_SERVER = env_str("WEB_SERVER", "granian")
+if WEB_SERVER not in ("granian", "gunicorn"):
+    raise ImproperlyConfigured(f"WEB_SERVER must be granian or gunicorn; got {WEB_SERVER!r}")
+
+# Public pages and the count JSON are kept rendered this long (outcry/campaigns/pagecache.py).
+# The worker adds counts within a second or two; with this on top a count shows at most
+# 10 s old (invariant 4), so longer is refused. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5)
+if PAGE_CACHE_SECONDS > 8:
+    raise ImproperlyConfigured(
+        f"PAGE_CACHE_SECONDS must be at most 8, so counts show at most 10 s old; "
+        f"got {PAGE_CACHE_SECONDS}"
+    )
+
 # Mail: every message goes through the outbox; EMAIL_URL says where the worker sends it.
 EMAIL_URL = env_str("EMAIL_URL")
 LOCAL_MAIL = not EMAIL_URL

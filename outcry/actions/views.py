@@ -1,3 +1,4 @@
+import re
 from urllib.parse import quote, urlencode
 
 from django.http import HttpResponse
@@ -12,12 +13,14 @@ from outcry.actions import services
 from outcry.actions.forms import ReportForm, SendForm, WriteForm
 from outcry.actions.models import CHANNELS, CaseTarget, UrgentAction
 from outcry.actions.pdf import totals_pdf
+from outcry.campaigns import pagecache
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.views import guess_country
 from outcry.guard.limits import rate_limited
 from outcry.organiser.access import EVERYONE, member_required, scoped
 
 REPORTS_SESSION_KEY = "action_reports"
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-zA-Z0-9]{2,8})?")
 
 
 def published_action(serial, year):
@@ -31,7 +34,9 @@ def sample_letter(action, language):
     return letters.get(language) or letters.get(action.preferred_language)
 
 
-def render_case(request, action, *, write_form=None, status=200, error=""):
+def render_case(request, action, *, write_form=None, status=200, error="", holes=None):
+    """The case page; with `holes` (outcry.campaigns.pagecache) its CSRF token is a
+    marker, filled in for each visitor from the cached copy."""
     # The sample is shown in the targets' language unless the visitor asks for theirs.
     shown = request.GET.get("letter") or action.preferred_language
     letter = sample_letter(action, shown)
@@ -57,12 +62,20 @@ def render_case(request, action, *, write_form=None, status=200, error=""):
         "error": error,
         "language_links": language_links(action.get_absolute_url()),
     }
+    if holes:
+        context["csrf_token"] = holes["csrf_token"]
     return render(request, "actions/detail.html", context, status=status)
 
 
 @require_GET
 def detail(request, serial, year):
-    return render_case(request, published_action(serial, year))
+    # ?letter= picks the sample letter's language; anything else is the default page.
+    letter = request.GET.get("letter", "")
+    return pagecache.page(
+        request,
+        ("action", serial, year, letter if LANGUAGE_CODE.fullmatch(letter) else ""),
+        lambda holes: render_case(request, published_action(serial, year), holes=holes),
+    )
 
 
 def mail_links(address, subject, body):

@@ -268,6 +268,8 @@ class PetitionRevision(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("material change")
         verbose_name_plural = _("material changes")
+        # The petition page lists a petition's earlier versions, newest first.
+        indexes = [models.Index(fields=["petition", "-created_at"], name="revision_list")]
 
     def __str__(self):
         return f"{self.petition}: {self.note[:40]}"
@@ -298,7 +300,9 @@ class PetitionUpdate(models.Model):
         indexes = [
             models.Index(
                 fields=["published_at"], condition=Q(mailing_done=False), name="update_to_mail"
-            )
+            ),
+            # The petition page and its feed list a petition's updates, newest first.
+            models.Index(fields=["petition", "-published_at"], name="update_list"),
         ]
 
     def __str__(self):

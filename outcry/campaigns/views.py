@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from outcry.actions.models import UrgentAction
 from outcry.api.public import cacheable, count_payload
+from outcry.campaigns import pagecache
 from outcry.campaigns.context_processors import language_links
 from outcry.campaigns.forms import CommentForm
 from outcry.campaigns.models import Comment, Petition
@@ -17,6 +18,7 @@ from outcry.campaigns.services import (
     post_comment,
     reportable_comment,
 )
+from outcry.guard.bots import STARTED
 from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
 from outcry.signing.models import Signature
@@ -66,18 +68,25 @@ def archive(request):
     )
 
 
-def render_petition(request, petition, *, form=None, comment_form=None, status=200, error=""):
+def render_petition(
+    request, petition, *, form=None, comment_form=None, status=200, error="", holes=None
+):
+    """The petition page; with `holes` (outcry.campaigns.pagecache) its per-visitor
+    values are markers, filled in for each visitor from the cached copy."""
+    if holes:
+        started = {STARTED: holes["started"]}
+        visitor = {"referrer": holes["referrer"], "utm_source": holes["utm_source"]}
+    else:
+        started = {}
+        visitor = {
+            "referrer": referrer_host(request),
+            "utm_source": request.GET.get("utm_source", "")[:100],
+        }
     context = {
         "petition": petition,
         "form": form
-        or SignatureForm(
-            initial={
-                "country": guess_country(request),
-                "referrer": referrer_host(request),
-                "utm_source": request.GET.get("utm_source", "")[:100],
-            }
-        ),
-        "comment_form": comment_form or CommentForm(),
+        or SignatureForm(initial={"country": guess_country(request), **visitor, **started}),
+        "comment_form": comment_form or CommentForm(initial=started),
         "recent_signers": Signature.objects.confirmed()
         .filter(petition=petition)
         .order_by("-confirmed_at", "-id")[:RECENT_SIGNERS],
@@ -89,12 +98,19 @@ def render_petition(request, petition, *, form=None, comment_form=None, status=2
         "page_url": settings.SITE_URL + petition.get_absolute_url(),
         "language_links": language_links(petition.get_absolute_url()),
     }
+    if holes:
+        context["csrf_token"] = holes["csrf_token"]
     return render(request, "campaigns/petition.html", context, status=status)
 
 
 @require_GET
 def petition_detail(request, slug):
-    return render_petition(request, published_petition(slug))
+    # The form preselects the visitor's country: one copy per country guessed.
+    return pagecache.page(
+        request,
+        ("petition", slug, guess_country(request)),
+        lambda holes: render_petition(request, published_petition(slug), holes=holes),
+    )
 
 
 @require_GET
@@ -140,7 +156,8 @@ def comment_thanks(request, slug):
 
 @require_GET
 def count_json(request, slug):
-    response = JsonResponse(count_payload(published_petition(slug)))
+    payload = pagecache.value(("count", slug), lambda: count_payload(published_petition(slug)))
+    response = JsonResponse(payload)
     cacheable(response)
     return response
 

@@ -34,18 +34,34 @@ Record, Via = ConsentLog.Record, ConsentLog.Via
 
 def consent_text(kind: str, language: str) -> ConsentText:
     """The stored copy of the text of `kind` the form shows now in `language`."""
-    language = consent.text_language(kind, language)
-    version = consent.CURRENT[kind]
-    wording = consent.TEXTS[kind, version][language]
-    text, _created = ConsentText.objects.get_or_create(
-        kind=kind, version=version, language=language, defaults={"text": wording}
-    )
-    if text.text != wording:
-        raise ImproperlyConfigured(
-            f"consent text {text.label} was changed in place: publish it as a new version"
-        )
-    _remember_text_id(kind, version, language, wording, text.pk)
-    return text
+    return consent_texts([kind], language)[kind]
+
+
+def consent_texts(kinds, language: str) -> dict[str, ConsentText]:
+    """The stored copies of the texts of `kinds` shown now in `language`, by kind: one
+    query once they are stored, however many kinds a form asks for."""
+    wanted = {}
+    for kind in kinds:
+        version, shown = consent.CURRENT[kind], consent.text_language(kind, language)
+        wanted[kind, version, shown] = consent.TEXTS[kind, version][shown]
+    if not wanted:
+        return {}
+    match = Q()
+    for kind, version, shown in wanted:
+        match |= Q(kind=kind, version=version, language=shown)
+    texts = {(t.kind, t.version, t.language): t for t in ConsentText.objects.filter(match)}
+    for key, wording in wanted.items():
+        if key not in texts:  # first use of this text: store it (once, whoever is first)
+            texts[key], _created = ConsentText.objects.get_or_create(
+                kind=key[0], version=key[1], language=key[2], defaults={"text": wording}
+            )
+        if texts[key].text != wording:
+            label = texts[key].label
+            raise ImproperlyConfigured(
+                f"consent text {label} was changed in place: publish it as a new version"
+            )
+        _remember_text_id(*key, wording, texts[key].pk)
+    return {key[0]: texts[key] for key in wanted}
 
 
 # (kind, version, language, wording) -> ConsentText id, per process. Sound because a
@@ -70,12 +86,24 @@ def _remember_text_id(kind: str, version: str, language: str, wording: str, pk: 
     transaction.on_commit(remember)
 
 
+def consent_text_ids(kinds, language: str) -> dict[str, int]:
+    """The ids of `consent_texts(kinds, language)`: no query once this process has seen
+    them, one for those it has not."""
+    ids, unseen = {}, []
+    for kind in kinds:
+        version, shown = consent.CURRENT[kind], consent.text_language(kind, language)
+        pk = _text_ids.get((kind, version, shown, consent.TEXTS[kind, version][shown]))
+        if pk is None:
+            unseen.append(kind)
+        else:
+            ids[kind] = pk
+    ids.update((kind, text.pk) for kind, text in consent_texts(unseen, language).items())
+    return ids
+
+
 def consent_text_id(kind: str, language: str) -> int:
     """The id of `consent_text(kind, language)`: no query once this process has seen it."""
-    language = consent.text_language(kind, language)
-    version = consent.CURRENT[kind]
-    pk = _text_ids.get((kind, version, language, consent.TEXTS[kind, version][language]))
-    return pk if pk is not None else consent_text(kind, language).pk
+    return consent_text_ids([kind], language)[kind]
 
 
 def forget_consent_texts() -> None:
@@ -98,9 +126,11 @@ def record_consents(
 ) -> None:
     """Log each consent in `kinds` as given now, to the text the form showed."""
     digest = email_digest(email)
+    kinds = list(kinds)
+    text_ids = consent_text_ids(kinds, language)
     ConsentLog.objects.bulk_create(
         ConsentLog(
-            text_id=consent_text_id(kind, language),
+            text_id=text_ids[kind],
             given=True,
             email_digest=digest,
             record=record,

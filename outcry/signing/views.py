@@ -16,7 +16,9 @@ from outcry.signing.provenance import client_ip, ip_hash
 @require_POST
 @rate_limited("sign")
 def sign(request, slug):
-    petition = published_petition(slug)
+    # Without its target (published_petition joins it for the page): a signature
+    # needs none of it, and a re-shown form fetches it then.
+    petition = get_object_or_404(Petition.objects.published(), slug=slug)
     if not petition.is_open():
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")

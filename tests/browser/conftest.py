@@ -69,6 +69,14 @@ def _app_serves_static(application):
     return application
 
 
+@pytest.fixture(autouse=True)
+def _pages_not_cached(settings):
+    """Journeys check each step's effect on the next page at once (a count, an approved
+    comment), where a visitor would see it once PAGE_CACHE_SECONDS have passed. The
+    page cache has its own tests (tests/campaigns/test_pagecache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless system Chromium for the whole session."""

@@ -1,9 +1,7 @@
 """Rate limits on public POSTs: per IP hash and form kind, atomic in Redis and in the database."""
 
-import os
 import threading
 import time
-import uuid
 
 import pytest
 import time_machine
@@ -15,35 +13,6 @@ from outcry.signing.models import Signature
 from tests import factories
 from tests.guard.helpers import human
 from tests.workers import drain_in_parallel
-
-# Database 15 of the local Redis; each test deletes only its own prefixed keys.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis(settings):
-    """Point the cache, and so the limits, at Redis (REDIS_URL, a real server).
-
-    Keys get a prefix of their own, so test runs sharing the Redis never meet.
-    """
-    settings.CACHE_URL = REDIS_URL
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    client = cache._cache.get_client(write=True)
-    try:
-        client.ping()
-    except Exception as exc:  # the Redis client's connection errors have no common Django base
-        # The Redis path is what production runs: without a server this must fail, not skip.
-        pytest.fail(f"no Redis at {REDIS_URL} ({exc}): start one, e.g. redis-server --port 6379")
-    yield
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
 
 
 @pytest.fixture(params=["database", "redis"])

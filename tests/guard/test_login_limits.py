@@ -13,8 +13,9 @@ from outcry.organiser.forms import username_key
 from tests import factories
 from tests.guard import test_limits
 
-# The database and Redis fixtures of the per-IP limits: each test below runs on both.
-backend, redis = test_limits.backend, test_limits.redis
+# The per-IP limits' fixture that runs each test below on the database and on Redis
+# (whose `redis` fixture is in tests/conftest.py).
+backend = test_limits.backend
 
 pytestmark = pytest.mark.django_db
 

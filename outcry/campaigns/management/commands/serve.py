@@ -5,25 +5,62 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from gunicorn.app.base import BaseApplication
 
 from outcry.env import env_int, env_str
 
+SERVERS = ("granian", "gunicorn")
 
-class Gunicorn(BaseApplication):
-    def __init__(self, options):
-        self.options = options
-        super().__init__()
 
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+def server_options() -> dict:
+    """What both servers are given, from BIND's neighbours in the environment."""
+    return {
+        "workers": env_int("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2, minimum=1),
+        "threads": env_int("WEB_THREADS", 1, minimum=1),
+        "access_log": env_str("ACCESS_LOG"),
+        "graceful_seconds": 10,
+    }
 
-    def load(self):
-        # Imported here, after collectstatic, so WhiteNoise finds the files it serves.
-        from outcry.wsgi import application
 
-        return application
+def run_gunicorn(host: str, port: str, options: dict) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Gunicorn(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", options["workers"])
+            self.cfg.set("threads", options["threads"])
+            self.cfg.set("accesslog", options["access_log"] or None)
+            self.cfg.set("errorlog", "-")
+            self.cfg.set("loglevel", "warning")
+            self.cfg.set("graceful_timeout", options["graceful_seconds"])
+
+        def load(self):
+            # Imported here, after collectstatic, so WhiteNoise finds the files it serves.
+            from outcry.wsgi import application
+
+            return application
+
+    Gunicorn().run()
+
+
+def run_granian(host: str, port: str, options: dict) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    # Each worker process imports outcry.wsgi itself (after collectstatic, above), and
+    # runs the app in `threads` Python threads; Rust does the HTTP around them.
+    Granian(
+        "outcry.wsgi:application",
+        address=host.strip("[]"),
+        port=int(port),
+        interface=Interfaces.WSGI,
+        workers=options["workers"],
+        blocking_threads=options["threads"],
+        log_level=LogLevels.warning,
+        log_access=bool(options["access_log"]),
+        workers_kill_timeout=options["graceful_seconds"],
+    ).serve()
 
 
 class Command(BaseCommand):
@@ -31,9 +68,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=env_str("BIND", "127.0.0.1:8000"))
+        parser.add_argument("--server", choices=SERVERS, default=settings.WEB_SERVER)
         parser.add_argument("--with-worker", action="store_true")
 
-    def handle(self, *args, bind, with_worker, **options):
+    def handle(self, *args, bind, server, with_worker, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if with_worker:
@@ -42,18 +80,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Outcry is running at http://{host}:{port}/  (Ctrl-C stops it)")
         if settings.LOCAL_MAIL:
             self.stdout.write(f"Outgoing mail stays local: http://{host}:{port}/mailbox/")
+        self.stdout.flush()
         try:
-            Gunicorn(
-                {
-                    "bind": bind,
-                    "workers": env_int("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2, minimum=1),
-                    "threads": env_int("WEB_THREADS", 1, minimum=1),
-                    "accesslog": env_str("ACCESS_LOG") or None,
-                    "errorlog": "-",
-                    "loglevel": "warning",
-                    "graceful_timeout": 10,
-                }
-            ).run()
+            run = run_granian if server == "granian" else run_gunicorn
+            run(host, port, server_options())
         finally:
             if worker is not None:
                 worker.terminate()

@@ -1,0 +1,86 @@
+"""No query per row: each public list costs the same number of queries with a few
+rows as with many, and the sign POST stays a handful of statements."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from outcry.actions.models import CaseTarget
+from outcry.campaigns.models import Comment, PetitionUpdate
+from outcry.signing.models import Signature
+from outcry.signing.services import apply_count_deltas
+from tests import factories
+from tests.guard.helpers import human
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    settings.PAGE_CACHE_SECONDS = 0  # count what a render costs, not a cache hit
+
+
+def queries(url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert Client().get(url).status_code == 200
+    return len(captured)
+
+
+def add_rows(petition, n: int) -> None:
+    for i in range(n):
+        factories.signature(petition=petition)
+        Comment.objects.create(
+            petition=petition,
+            name=f"Commenter {i}",
+            email=f"c{i}@example.org",
+            text="Because.",
+            status=Comment.Status.APPROVED,
+        )
+        PetitionUpdate.objects.create(petition=petition, title=f"Update {i}", body="News.")
+    apply_count_deltas()
+
+
+@pytest.mark.parametrize(
+    "path", ["/en/petitions/{slug}/", "/en/petitions/{slug}/signatures/", "/en/"]
+)
+def test_public_petition_lists_cost_the_same_with_more_rows(path):
+    petition = factories.petition()
+    add_rows(petition, 2)
+    url = path.format(slug=petition.slug)
+    few = queries(url)
+    add_rows(petition, 12)
+    assert queries(url) == few
+
+
+def test_signer_list_page_runs_a_fixed_small_number_of_queries(django_assert_max_num_queries):
+    petition = factories.petition()
+    add_rows(petition, 15)
+    with django_assert_max_num_queries(2):  # the petition, one page of signers
+        Client().get(f"/en/petitions/{petition.slug}/signatures/?page=2")
+
+
+def test_urgent_action_page_costs_the_same_with_more_targets():
+    action = factories.urgent_action()
+    few = queries(action.get_absolute_url())
+    for i in range(4):
+        target = factories.target(org=action.organisation, name=f"Official {i}")
+        CaseTarget.objects.create(action=action, target=target, position=10 + i)
+    assert queries(action.get_absolute_url()) == few
+
+
+def test_sign_post_is_a_few_statements(django_assert_max_num_queries):
+    petition = factories.petition()
+    url = f"/en/petitions/{petition.slug}/sign/"
+
+    def form(email):
+        return human(name="Ana Quispe", email=email, country="PE", name_display="full")
+
+    Client().post(url, form("first@example.org"))  # stores the consent texts, once
+    # Read: rate limit (an upsert without Redis), petition, IP lists, consent texts.
+    # Written in one transaction: the signature (in a savepoint, for a repeat
+    # signer), its consents, its e-mail. The two outer lines are the test's savepoint.
+    with django_assert_max_num_queries(11):
+        response = Client().post(url, form("ana@example.org"))
+    assert response.status_code == 302
+    assert Signature.objects.filter(petition=petition).count() == 2
