@@ -120,9 +120,12 @@ def test_export_streams_rows_lazily(client, org, editor):
     assert response["Content-Type"].startswith("text/csv")
     # Nothing was read from the signatures yet: rows are fetched as the body is sent.
     assert not any('FROM "signing_signature"' in q["sql"] for q in queries.captured_queries)
-    chunks = iter(response.streaming_content)
-    assert next(chunks).decode().startswith("created_at,confirmed_at,state,name")
-    assert sum(1 for _chunk in chunks) == 5000
+    pieces = list(response.streaming_content)
+    assert pieces[0].decode().startswith("created_at,confirmed_at,state,name")
+    assert sum(piece.count(b"\n") for piece in pieces) == 5001
+    # In pieces of about PIECE characters: never the whole file at once, never a row at a time.
+    assert len(pieces) > 5 and all(len(piece) < exports.PIECE + 1000 for piece in pieces)
+    assert all(len(piece) >= exports.PIECE for piece in pieces[:-1])
 
 
 def test_export_memory_stays_flat_however_many_rows(org):
