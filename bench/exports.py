@@ -9,17 +9,17 @@ download runs: `exports.signatures_csv()` read to its end through the response's
 spooled file (`delivery._pdf_response`) and read back. The child reports:
 
   time    wall seconds of the export alone (Django's set-up left out)
-  memory  the child's peak resident set, ru_maxrss: the whole process, Python and
-          Django included, as a web worker would hold it; the resident set before
-          the export began is kept beside it
+  memory  the child's peak resident set (VmHWM in /proc/self/status): the whole
+          process, Python and Django included, as a web worker would hold it; the
+          peak before the export began is kept beside it
 
-A new process each time, because ru_maxrss never goes down: a second export in
-the same process would report the first one's peak.
+A new process each time, because a peak never goes down: a second export in the
+same process would report the first one's. Not ru_maxrss: Linux carries it over
+exec from the forking process, so the child would report the bench's own size.
 """
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -85,7 +85,10 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def export(kind: str, slug: str) -> dict:

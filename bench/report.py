@@ -258,7 +258,7 @@ def render(cfg, machine: dict, results: dict, errors: dict, took: float) -> str:
 
     heading(
         f"export: 1M confirmed signatures, each export in its own process{reps};"
-        " peak memory = its ru_maxrss"
+        " peak memory = its VmHWM"
     )
     add(
         "  signature CSV (streamed): time / peak memory",

@@ -13,7 +13,6 @@ formatted by what its column holds, with no per-value dispatch.
 
 import csv
 import io
-from itertools import islice
 from typing import NamedTuple
 
 from django.db.models import CharField, OuterRef, Subquery, Value
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from outcry.actions.models import CHANNELS, ActionReport
 from outcry.privacy.fields import ColumnDecryptor, as_stored
-from outcry.privacy.models import ConsentKind, ConsentLog
+from outcry.privacy.models import ConsentKind, ConsentLog, ConsentText
 from outcry.signing.models import Signature
 
 # Rows fetched at a time. Their encrypted values make a signature row about 1 KB in
@@ -128,19 +127,31 @@ def agreed(record: str, kind: str) -> Subquery:
     return Subquery(latest.filter(given=True).values("label")[:1])
 
 
-def agreed_labels(record: str, ids: list[int]) -> dict[tuple[int, str], str]:
-    """What agreed() finds, for many records at once: {(record id, kind): label}.
+def agreed_text(record: str, kind: str) -> Subquery:
+    """The id of the text agreed() labels, without its join: run per row of a
+    million, a join to the consent texts per row costs more than the row."""
+    texts = ConsentText.objects.filter(kind=kind)
+    latest = ConsentLog.objects.filter(
+        record=record, record_id=OuterRef("pk"), text__in=texts, given=True
+    ).order_by("-id")
+    return Subquery(latest.values("text_id")[:1])
 
-    One query per chunk of rows, where agreed() as a subquery runs once per row
-    and kind: three times a million look-ups in a million-signature export.
-    """
-    entries = (
-        ConsentLog.objects.filter(record=record, record_id__in=ids, given=True)
-        .order_by("id")
-        .values_list("record_id", "text__kind", "text__version", "text__language")
-    )
-    # In id order, so the latest entry of each kind is the one kept.
-    return {(pk, kind): f"{kind}-{version}-{language}" for pk, kind, version, language in entries}
+
+class TextLabels(dict):
+    """agreed()'s label of each consent text, by id: the texts (a handful) are read
+    once, and a text published while an export runs when its first row comes."""
+
+    def __init__(self):
+        super().__init__({None: ""})
+        self.read(ConsentText.objects.all())
+
+    def __missing__(self, pk):
+        self.read(ConsentText.objects.filter(pk=pk))
+        return self[pk]
+
+    def read(self, texts) -> None:
+        fields = ("id", "kind", "version", "language")
+        self.update({pk: f"{k}-{v}-{lang}" for pk, k, v, lang in texts.values_list(*fields)})
 
 
 def signature_rows(petition, *, confirmed_only: bool):
@@ -148,53 +159,64 @@ def signature_rows(petition, *, confirmed_only: bool):
     if confirmed_only:
         signatures = signatures.confirmed()
     record = ConsentLog.Record.SIGNATURE
-    kinds = ConsentKind.SIGNING, ConsentKind.SHOW_NAME, ConsentKind.UPDATES
-    rows = signatures.order_by("id").values_list(
-        "id",
-        as_stored("created_at"),
-        as_stored("confirmed_at"),
-        "state",
-        as_stored("name"),
-        "name_display",
-        as_stored("email"),
-        "country",
-        as_stored("postcode"),
-        as_stored("wants_updates"),  # SQLite: 0 or 1
+    rows = (
+        signatures.order_by("id")
+        .annotate(
+            signing_consent=agreed_text(record, ConsentKind.SIGNING),
+            show_name_consent=agreed_text(record, ConsentKind.SHOW_NAME),
+            updates_consent=agreed_text(record, ConsentKind.UPDATES),
+        )
+        .values_list(
+            as_stored("created_at"),
+            as_stored("confirmed_at"),
+            "state",
+            as_stored("name"),
+            "name_display",
+            as_stored("email"),
+            "country",
+            as_stored("postcode"),
+            as_stored("wants_updates"),  # SQLite: 0 or 1
+            "signing_consent",
+            "show_name_consent",
+            "updates_consent",
+        )
     )
+    label = TextLabels()
     field = Signature._meta.get_field
     names, emails, postcodes = (ColumnDecryptor(field(f)) for f in ("name", "email", "postcode"))
     yield SIGNATURE_COLUMNS
     # Each value formatted as cell() would, knowing its column: states, countries,
     # display choices and consent labels are codes that never start like a formula.
-    fetched = rows.iterator(chunk_size=CHUNK)
-    while chunk := list(islice(fetched, CHUNK)):
-        agreed_to = agreed_labels(record, [row[0] for row in chunk])
-        for (
-            pk,
-            created,
-            confirmed,
+    for (
+        created,
+        confirmed,
+        state,
+        name,
+        display,
+        email,
+        country,
+        postcode,
+        updates,
+        signing,
+        show_name,
+        updates_consent,
+    ) in rows.iterator(chunk_size=CHUNK):
+        name = names(name)
+        yield [
+            utc_iso(created),
+            utc_iso(confirmed) if confirmed else "",
             state,
-            name,
-            display,
-            email,
+            text_cell(name),
+            text_cell(public_name(name, display)),
+            text_cell(emails(email)),
             country,
-            postcode,
-            updates,
-        ) in chunk:
-            name = names(name)
-            yield [
-                utc_iso(created),
-                utc_iso(confirmed) if confirmed else "",
-                state,
-                text_cell(name),
-                text_cell(public_name(name, display)),
-                text_cell(emails(email)),
-                country,
-                text_cell(postcodes(postcode)),
-                "yes" if updates else "no",
-                display,
-                *[agreed_to.get((pk, kind), "") for kind in kinds],
-            ]
+            text_cell(postcodes(postcode)),
+            "yes" if updates else "no",
+            display,
+            label[signing],
+            label[show_name],
+            label[updates_consent],
+        ]
 
 
 def report_rows(action):

@@ -14,6 +14,7 @@ from outcry.campaigns.models import Role
 from outcry.organiser import exports
 from outcry.organiser.models import AuditEntry
 from outcry.privacy.digest import email_digest
+from outcry.privacy.models import ConsentLog, ConsentText
 from outcry.signing.models import NameDisplay, Signature
 from tests import factories
 
@@ -175,3 +176,24 @@ def test_exports_are_for_owners_and_editors_only(client, org):
     client.force_login(factories.user(org=org, role=Role.MODERATOR))
     assert client.get(signatures_url(org, petition)).status_code == 404
     assert not AuditEntry.objects.filter(verb="exported signatures").exists()
+
+
+def test_a_consent_text_published_during_an_export_gets_its_label(org):
+    petition = factories.petition(org=org)
+    signature = factories.signature(petition=petition)
+    rows = exports.signature_rows(petition, confirmed_only=True)
+    assert next(rows) == exports.SIGNATURE_COLUMNS  # the export has begun
+    entry = ConsentLog.objects.get(record="signature", record_id=signature.pk, text__kind="signing")
+    newer = ConsentText.objects.create(
+        kind="signing", version="2027-01", language="es", text="Newer text"
+    )
+    ConsentLog.objects.create(
+        text=newer,
+        given=True,
+        email_digest=entry.email_digest,
+        record=entry.record,
+        record_id=entry.record_id,
+        via=entry.via,
+    )
+    (row,) = rows
+    assert row[exports.SIGNATURE_COLUMNS.index("consent_version")] == "signing-2027-01-es"
