@@ -7,8 +7,9 @@ owners and editors reach them, and every one is written to the audit log.
 
 A million signatures must export in seconds: the signature rows are read as
 the driver returns them, skipping Django's per-value conversions, their
-encrypted columns decrypted by one ColumnDecryptor each, and each cell
-formatted by what its column holds, with no per-value dispatch.
+encrypted columns decrypted by one ColumnDecryptor each, the consent texts
+agreed to fetched as ids and labelled from the few texts there are, and each
+cell formatted by what its column holds, with no per-value dispatch.
 """
 
 import csv
