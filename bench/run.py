@@ -14,11 +14,15 @@ makes a fresh install in a new var dir under /tmp, starts `outcry serve` and
   outbox    e-mail delivered to a local SMTP server by one, then two workers
   ceiling   a minimal WSGI app (one INSERT per POST) under the same gunicorn
             settings, driven by the same browsers
+  export    the signature CSV and the delivery PDF of a petition with 1M confirmed
+            signatures, each in a child process: time and peak memory (bench/exports.py)
 
 Environment: BENCH_SECONDS (measured seconds per phase, 10), BENCH_WARMUP (2),
 BENCH_REPEAT (runs of the 64-client sign and ceiling phases, 3; medians shown),
 BENCH_FULL=1 (adds the 5M growth step), BENCH_GROWTH (sizes instead, e.g. "0,100000"),
-BENCH_PHASES (some of sign,read,confirm,growth,outbox,ceiling; all by default),
+BENCH_PHASES (some of sign,read,confirm,growth,outbox,ceiling,export; all by default),
+BENCH_ONLY=exports (the export rows alone: no server, no load; BENCH_PHASES=export),
+BENCH_PG_DB (the PostgreSQL database the bench creates and drops, outcry_bench),
 BENCH_KEEP=1 (keeps the var dir and its logs), BENCH_QUIET_WAIT (seconds to wait, 30,
 before each phase for other processes on the machine to go quiet; BENCH_QUIET_BUDGET,
 180, for the whole run), BENCH_PORTS (e.g. "8400-8449": the ports it may listen on).
@@ -42,7 +46,7 @@ from statistics import median
 
 from cryptography.fernet import Fernet
 
-from bench import ceiling_app, cpu, load, report
+from bench import ceiling_app, cpu, exports, load, report
 from bench.db import Database, Postgres, SQLite
 from bench.procs import Procs, free_port, wait_for_port
 
@@ -50,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 OUTCRY = str(Path(PYTHON).parent / "outcry")
 SIGN_CLIENTS = (16, 64, 256)
-PHASES = ("sign", "read", "confirm", "growth", "outbox", "ceiling")
+PHASES = ("sign", "read", "confirm", "growth", "outbox", "ceiling", "export")
 HEADLINE = 64
 READERS = (64, 16)  # page readers, count-JSON pollers, beside HEADLINE signers
 GROWTH_CLIENTS = 16
@@ -109,6 +113,8 @@ class Config:
         self.web_threads = int(os.environ.get("WEB_THREADS") or 1)
         self.bench_settings = BENCH_SETTINGS
         self.phases = os.environ.get("BENCH_PHASES", "").replace(" ", "").split(",")
+        if os.environ.get("BENCH_ONLY", "").strip() == "exports":
+            self.phases = ["export"]
         if self.phases == [""]:
             self.phases = list(PHASES)
         if unknown := set(self.phases) - set(PHASES):
@@ -394,6 +400,9 @@ class DatabaseBench:
             out[size] = step
         self.drain()
 
+    def run_export(self) -> None:
+        self.result["export"] = exports.run(self, say)
+
     def run_outbox(self) -> None:
         self.stop_workers()
         port = free_port()
@@ -473,8 +482,9 @@ class DatabaseBench:
         self.outcry("migrate", "--no-input")
         self.outcry("demo")
         self.petition, self.slug = self.db.first_petition()
-        self.start_web()
-        self.start_workers(1)
+        if self.cfg.phases != ["export"]:  # the exports need no server and no load
+            self.start_web()
+            self.start_workers(1)
         self.result["version"] = self.db.version()
         try:
             for step in (
@@ -484,6 +494,7 @@ class DatabaseBench:
                 self.run_growth,
                 self.run_outbox,
                 self.run_ceiling,
+                self.run_export,
             ):
                 if step.__name__.removeprefix("run_") not in self.cfg.phases:
                     continue
@@ -493,7 +504,8 @@ class DatabaseBench:
                     name = step.__name__.removeprefix("run_")
                     self.result.setdefault("failed", {})[name] = one_line(exc)
                     say(f"{self.db.label}: {name} failed: {exc}")
-                    if self.web is None or not self.web.alive():
+                    # The exports run without the server: their failure stops nothing.
+                    if step != self.run_export and (self.web is None or not self.web.alive()):
                         raise
         finally:
             self.stop_workers()
@@ -565,6 +577,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     errors: dict[str, str] = {}
     created: list[Database] = []
+    pg_name = os.environ.get("BENCH_PG_DB", "").strip() or "outcry_bench"
 
     def terminate(signum, frame):
         raise KeyboardInterrupt
@@ -576,7 +589,7 @@ def main() -> None:
         for name in cfg.dbs:
             var = run_dir / name
             var.mkdir()
-            db = SQLite(var) if name == "sqlite" else Postgres()
+            db = SQLite(var) if name == "sqlite" else Postgres(pg_name)
             created.append(db)
             bench = DatabaseBench(db, var, procs, cfg)
             try:

@@ -12,7 +12,7 @@ from outcry.actions.models import ActionReport
 from outcry.campaigns.models import Comment
 from outcry.outbox.models import Message
 from outcry.privacy.digest import email_digest
-from outcry.privacy.fields import UndecryptableError, _update, fernet
+from outcry.privacy.fields import ColumnDecryptor, UndecryptableError, _update, fernet
 from outcry.signing import services
 from outcry.signing.models import Signature
 from outcry.signing.provenance import ip_hash
@@ -240,3 +240,27 @@ def test_the_migration_encrypts_and_digests_rows_stored_before_encryption():
 
     entry = ListEntry.objects.get()
     assert (entry.value, entry.shown) == (email_digest(EMAIL), "rosa.quispe@example.org")
+
+
+def test_the_column_decryptor_reads_what_fernet_reads_in_any_order(settings):
+    old = settings.ENCRYPTION_KEYS[0]
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old]
+    # Lengths across block boundaries, non-ASCII text, and a token of the older key
+    # (a rotation under way) between tokens of the newest.
+    values = ["", None, "a", "x" * 15, "y" * 16, "z" * 17, "Ñandú Åsa 李", "w" * 200]
+    tokens = [v if v in ("", None) else fernet().encrypt(v.encode()).decode() for v in values]
+    tokens.insert(3, Fernet(old).encrypt(b"older key").decode())
+    values.insert(3, "older key")
+    decrypt = ColumnDecryptor(Signature._meta.get_field("name"))
+    assert [decrypt(t) for t in tokens] == values
+    assert [decrypt(t) for t in reversed(tokens)] == values[::-1]
+
+
+@pytest.mark.parametrize("flip", [0, 12, 40, -1])
+def test_the_column_decryptor_refuses_a_tampered_token_loudly(flip):
+    token = bytearray(fernet().encrypt(b"Rosa Quispe"))
+    token[flip] = ord("A") if token[flip] != ord("A") else ord("B")
+    decrypt = ColumnDecryptor(Signature._meta.get_field("name"))
+    with pytest.raises(UndecryptableError, match=r"Signature\.name"):
+        decrypt(token.decode())
+    assert decrypt(fernet().encrypt(b"next").decode()) == "next"  # and reads on

@@ -14,6 +14,7 @@ from outcry.campaigns.models import Role
 from outcry.organiser import exports
 from outcry.organiser.models import AuditEntry
 from outcry.privacy.digest import email_digest
+from outcry.privacy.models import ConsentLog, ConsentText
 from outcry.signing.models import NameDisplay, Signature
 from tests import factories
 
@@ -120,9 +121,12 @@ def test_export_streams_rows_lazily(client, org, editor):
     assert response["Content-Type"].startswith("text/csv")
     # Nothing was read from the signatures yet: rows are fetched as the body is sent.
     assert not any('FROM "signing_signature"' in q["sql"] for q in queries.captured_queries)
-    chunks = iter(response.streaming_content)
-    assert next(chunks).decode().startswith("created_at,confirmed_at,state,name")
-    assert sum(1 for _chunk in chunks) == 5000
+    pieces = list(response.streaming_content)
+    assert pieces[0].decode().startswith("created_at,confirmed_at,state,name")
+    assert sum(piece.count(b"\n") for piece in pieces) == 5001
+    # In pieces of about PIECE characters: never the whole file at once, never a row at a time.
+    assert len(pieces) > 5 and all(len(piece) < exports.PIECE + 1000 for piece in pieces)
+    assert all(len(piece) >= exports.PIECE for piece in pieces[:-1])
 
 
 def test_export_memory_stays_flat_however_many_rows(org):
@@ -172,3 +176,24 @@ def test_exports_are_for_owners_and_editors_only(client, org):
     client.force_login(factories.user(org=org, role=Role.MODERATOR))
     assert client.get(signatures_url(org, petition)).status_code == 404
     assert not AuditEntry.objects.filter(verb="exported signatures").exists()
+
+
+def test_a_consent_text_published_during_an_export_gets_its_label(org):
+    petition = factories.petition(org=org)
+    signature = factories.signature(petition=petition)
+    rows = exports.signature_rows(petition, confirmed_only=True)
+    assert next(rows) == exports.SIGNATURE_COLUMNS  # the export has begun
+    entry = ConsentLog.objects.get(record="signature", record_id=signature.pk, text__kind="signing")
+    newer = ConsentText.objects.create(
+        kind="signing", version="2027-01", language="es", text="Newer text"
+    )
+    ConsentLog.objects.create(
+        text=newer,
+        given=True,
+        email_digest=entry.email_digest,
+        record=entry.record,
+        record_id=entry.record_id,
+        via=entry.via,
+    )
+    (row,) = rows
+    assert row[exports.SIGNATURE_COLUMNS.index("consent_version")] == "signing-2027-01-es"
