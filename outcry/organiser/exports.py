@@ -16,7 +16,7 @@ import csv
 import io
 from typing import NamedTuple
 
-from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -125,7 +125,9 @@ def agreed(record: str, kind: str) -> Subquery:
             )
         )
     )
-    return Subquery(latest.filter(given=True).values("label")[:1])
+    # The latest entry decides: a withdrawal after the consent leaves the label blank.
+    kept = Case(When(given=True, then=F("label")), default=Value(""), output_field=CharField())
+    return Subquery(latest.annotate(kept=kept).values("kept")[:1])
 
 
 def agreed_text(record: str, kind: str) -> Subquery:
@@ -133,9 +135,11 @@ def agreed_text(record: str, kind: str) -> Subquery:
     million, a join to the consent texts per row costs more than the row."""
     texts = ConsentText.objects.filter(kind=kind)
     latest = ConsentLog.objects.filter(
-        record=record, record_id=OuterRef("pk"), text__in=texts, given=True
+        record=record, record_id=OuterRef("pk"), text__in=texts
     ).order_by("-id")
-    return Subquery(latest.values("text_id")[:1])
+    # The latest entry decides: a withdrawal after the consent leaves no text (blank).
+    kept = Case(When(given=True, then=F("text_id")), default=None)
+    return Subquery(latest.annotate(kept=kept).values("kept")[:1])
 
 
 class TextLabels(dict):

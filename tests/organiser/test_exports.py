@@ -197,3 +197,22 @@ def test_a_consent_text_published_during_an_export_gets_its_label(org):
     )
     (row,) = rows
     assert row[exports.SIGNATURE_COLUMNS.index("consent_version")] == "signing-2027-01-es"
+
+
+def test_a_consent_withdrawn_after_it_was_given_leaves_its_column_blank(client, org, editor):
+    from outcry.actions.models import ActionReport
+    from outcry.privacy import services as privacy
+
+    petition = factories.petition(org=org)
+    signature = factories.signature(petition=petition, wants_updates=True)
+    (row,) = rows_of(client.get(signatures_url(org, petition)))
+    assert row["updates_consent"] == "updates-2026-11-en"
+
+    privacy.withdraw_updates(
+        signatures=Signature.objects.filter(pk=signature.pk),
+        reports=ActionReport.objects.none(),
+        via=ConsentLog.Via.MY_DATA,
+    )
+    (row,) = rows_of(client.get(signatures_url(org, petition)))
+    assert row["updates_consent"] == ""
+    assert row["consent_version"] == "signing-2026-11-en"  # signing itself still holds
