@@ -22,3 +22,9 @@ def _english_by_default():
 def _fast_passwords(settings):
     """Test users need no slow hash; production keeps Django's default."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _small_work_factor(settings):
+    """Campaigns made in tests ask for little proof-of-work, so solving it is quick."""
+    settings.ALTCHA_MAX_NUMBER = 1000

@@ -100,12 +100,13 @@ def _action(*, serial, year):
 
 def _render_petition(request, petition, *, form=None, status=200, error=""):
     form = form or SignatureForm(
+        campaign=petition,
         initial={
             "country": guess_country(request),
             # In a frame, the Referer is the host page: the site the signature came from.
             "referrer": referrer_host(request),
             "utm_source": request.GET.get("utm_source", "")[:100],
-        }
+        },
     )
     context = {
         "petition": petition,
@@ -140,7 +141,7 @@ def petition_sign(request, petition):
     closed = _("This petition is closed to new signatures.")
     if not petition.is_open():
         return _render_petition(request, petition, status=403, error=closed)
-    form = SignatureForm(request.POST)
+    form = SignatureForm(request.POST, campaign=petition)
     if not form.is_valid():
         return _render_petition(request, petition, form=form, status=400)
     if not form.turned_away:  # a robot is thanked like anyone, and nothing is written

@@ -71,13 +71,14 @@ def render_petition(request, petition, *, form=None, comment_form=None, status=2
         "petition": petition,
         "form": form
         or SignatureForm(
+            campaign=petition,
             initial={
                 "country": guess_country(request),
                 "referrer": referrer_host(request),
                 "utm_source": request.GET.get("utm_source", "")[:100],
-            }
+            },
         ),
-        "comment_form": comment_form or CommentForm(),
+        "comment_form": comment_form or CommentForm(campaign=petition),
         "recent_signers": Signature.objects.confirmed()
         .filter(petition=petition)
         .order_by("-confirmed_at", "-id")[:RECENT_SIGNERS],
@@ -123,7 +124,7 @@ def signatures(request, slug):
 @rate_limited("comment")
 def comment(request, slug):
     petition = published_petition(slug)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, campaign=petition)
     if not form.is_valid():
         return render_petition(request, petition, comment_form=form, status=400)
     if form.turned_away:  # a robot: sent where a comment would go, and nothing is written

@@ -21,7 +21,7 @@ def sign(request, slug):
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")
         )
-    form = SignatureForm(request.POST)
+    form = SignatureForm(request.POST, campaign=petition)
     if not form.is_valid():
         return render_petition(request, petition, form=form, status=400)
     if form.turned_away:  # a robot: thanked like anyone, and nothing is written

@@ -1,9 +1,7 @@
 """Rate limits on public POSTs: per IP hash and form kind, atomic in Redis and in the database."""
 
-import os
 import threading
 import time
-import uuid
 
 import pytest
 import time_machine
@@ -15,49 +13,6 @@ from outcry.signing.models import Signature
 from tests import factories
 from tests.guard.helpers import human
 from tests.workers import drain_in_parallel
-
-# Database 15 of the local Redis; each test deletes only its own prefixed keys.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis(settings):
-    """Point the cache, and so the limits, at Redis (REDIS_URL, a real server).
-
-    Keys get a prefix of their own, so test runs sharing the Redis never meet.
-    """
-    settings.CACHE_URL = REDIS_URL
-    prefix = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
-    client = cache._cache.get_client(write=True)
-    try:
-        client.ping()
-    except Exception as exc:  # the Redis client's connection errors have no common Django base
-        # The Redis path is what production runs: without a server this must fail, not skip.
-        pytest.fail(f"no Redis at {REDIS_URL} ({exc}): start one, e.g. redis-server --port 6379")
-    yield
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-
-
-@pytest.fixture(params=["database", "redis"])
-def backend(request):
-    if request.param == "redis":
-        request.getfixturevalue("redis")
-    return request.param
-
-
-@pytest.fixture
-def mid_minute():
-    """Time stands still 15 s into a minute: no test straddles a window's edge."""
-    with time_machine.travel(int(time.time()) // 60 * 60 + 15, tick=False):
-        yield
 
 
 @pytest.mark.django_db
@@ -176,10 +131,11 @@ def test_a_flood_of_signatures_gets_a_429_in_the_visitors_language(
     url = f"/es/petitions/{petition.slug}/sign/"
     data = {"name": "Ana", "country": "PE", "name_display": "full"}
     statuses = [
-        client.post(url, human(data, email=f"ana{n}@example.org")).status_code for n in range(3)
+        client.post(url, human(data, email=f"ana{n}@example.org", campaign=petition)).status_code
+        for n in range(3)
     ]
     assert statuses == [302] * 3
-    response = client.post(url, human(data, email="ana9@example.org"))
+    response = client.post(url, human(data, email="ana9@example.org", campaign=petition))
     assert response.status_code == 429
     assert response["Retry-After"] == "45"
     assert "no-store" in response["Cache-Control"]
@@ -195,12 +151,23 @@ def test_each_address_and_each_form_has_its_own_limit(client, settings, mid_minu
     petition = factories.petition()
     sign = f"/en/petitions/{petition.slug}/sign/"
     data = {"name": "Ana", "email": "ana@example.org", "country": "PE", "name_display": "full"}
-    assert client.post(sign, human(data), REMOTE_ADDR="203.0.113.1").status_code == 302
-    assert client.post(sign, human(data), REMOTE_ADDR="203.0.113.1").status_code == 429
-    assert client.post(sign, human(data), REMOTE_ADDR="203.0.113.2").status_code == 302
+    assert (
+        client.post(sign, human(data, campaign=petition), REMOTE_ADDR="203.0.113.1").status_code
+        == 302
+    )
+    assert (
+        client.post(sign, human(data, campaign=petition), REMOTE_ADDR="203.0.113.1").status_code
+        == 429
+    )
+    assert (
+        client.post(sign, human(data, campaign=petition), REMOTE_ADDR="203.0.113.2").status_code
+        == 302
+    )
     comment = {"name": "Ana", "email": "ana@example.org", "text": "Yes."}
     response = client.post(
-        f"/en/petitions/{petition.slug}/comments/", human(comment), REMOTE_ADDR="203.0.113.1"
+        f"/en/petitions/{petition.slug}/comments/",
+        human(comment, campaign=petition),
+        REMOTE_ADDR="203.0.113.1",
     )
     assert response.status_code == 302
 
