@@ -4,12 +4,12 @@ with the keyboard only, announced to screen readers, and accessible (axe)."""
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from outcry.guard.models import SpentChallenge
 from outcry.signing.models import Signature
 from tests import factories
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -26,17 +26,6 @@ def spanish(msgid: str) -> str:
         text = gettext(msgid)
     assert text != msgid, f"the Spanish catalogue does not translate {msgid!r}"
     return text
-
-
-def tab_to(page: Page, selector: str, *, within=None, presses: int = 80) -> None:
-    """Press Tab until the element `selector` has the focus, as a keyboard user would."""
-    scope = within or page
-    target = scope.locator(selector)
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === el.ownerDocument.activeElement"):
-            return
-    pytest.fail(f"Tab never reached {selector}")
 
 
 def test_a_keyboard_user_signs_and_the_widget_solves_the_check_in_the_browser(site, page):
@@ -92,21 +81,3 @@ def test_the_widget_speaks_spanish_and_the_page_stays_accessible(site, new_page)
         spanish("Robot check done"), timeout=20_000
     )
     assert_accessible(page)
-
-
-def test_a_keyboard_user_signs_in_the_embed(site, page):
-    petition = factories.petition(language="es")
-    page.goto(f"{site}/es/petitions/{petition.slug}/embed/")
-    check = page.locator("form.sign [data-robot-check]")
-    tab_to(page, "form.sign input[name=name]")
-    page.keyboard.type("Rosa Mamani")
-    page.keyboard.press("Tab")
-    page.keyboard.type("rosa.embed@example.org")
-    expect(check.locator("[data-robot-status]")).to_have_text(
-        spanish("Robot check done"), timeout=20_000
-    )
-    assert_accessible(page)
-    tab_to(page, "form.sign button[type=submit]")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}/es/petitions/{petition.slug}/embed/thanks/")
-    assert Signature.objects.filter(petition=petition, language="es").count() == 1
