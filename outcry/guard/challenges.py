@@ -83,7 +83,7 @@ def verdict(payload: str, campaign) -> str:
         return "missing"
     try:
         parsed = altcha.Payload.from_base64(payload)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return "malformed"
     result = altcha.verify_solution(parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret())
     if result.expired:
