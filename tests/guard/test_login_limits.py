@@ -11,10 +11,9 @@ import time_machine
 from outcry.guard.models import RateCounter
 from outcry.organiser.forms import username_key
 from tests import factories
-from tests.guard import test_limits
 
-# The database and Redis fixtures of the per-IP limits: each test below runs on both.
-backend, redis = test_limits.backend, test_limits.redis
+# The `backend` fixture (tests/guard/conftest.py): each test below runs on the database
+# and on Redis.
 
 pytestmark = pytest.mark.django_db
 
