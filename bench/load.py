@@ -219,6 +219,9 @@ class Browsers:
             if self.measuring:
                 self.record(kind).fail("no form or CSRF token")
             return None
+        from bench.clients import robot_check  # it imports this module
+
+        fields.update(await robot_check(self.client, answer[1], action, headers))
         return cookie.group(1).decode(), fields
 
     async def _post(self, kind: str, path: str, form: dict, cookie: str, headers: str = "") -> None:

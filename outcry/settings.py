@@ -5,6 +5,7 @@ default). Only a local install may generate its own SECRET_KEY, keep mail in
 the local mailbox and run without HTTPS; anything else must say so explicitly.
 """
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -322,6 +323,20 @@ LETTERS_PER_TARGET_PER_HOUR = env_int("LETTERS_PER_TARGET_PER_HOUR", 30, minimum
 # shown, or later than this, is turned away quietly (the honeypot field too).
 FORM_MIN_FILL_SECONDS = env_int("FORM_MIN_FILL_SECONDS", 2)
 FORM_MAX_AGE_HOURS = env_int("FORM_MAX_AGE_HOURS", 24, minimum=1)
+# Proof-of-work (ALTCHA) on the sign, comment, report and letter forms. The browser
+# searches for a number up to a campaign's work factor (`altcha_max_number`, new
+# campaigns start with ALTCHA_MAX_NUMBER); a challenge is good for a few minutes and
+# once only. While a campaign hands out more than ALTCHA_SURGE_PER_MINUTE challenges
+# a minute, its work factor is multiplied by ALTCHA_SURGE_FACTOR. The HMAC key signs
+# the challenges; without ALTCHA_HMAC_KEY it is derived from SECRET_KEY.
+ALTCHA_HMAC_KEY = (
+    env_str("ALTCHA_HMAC_KEY")
+    or hashlib.blake2b(SECRET_KEY.encode(), key=b"outcry.altcha", digest_size=32).hexdigest()
+)
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50_000, minimum=10)
+ALTCHA_EXPIRY_SECONDS = env_int("ALTCHA_EXPIRY_SECONDS", 600, minimum=30)
+ALTCHA_SURGE_PER_MINUTE = env_int("ALTCHA_SURGE_PER_MINUTE", 300, minimum=1)
+ALTCHA_SURGE_FACTOR = env_int("ALTCHA_SURGE_FACTOR", 10, minimum=1)
 # Floods: at most this many POSTs a minute from one IP (keyed hash) per kind of form,
 # then a 429 page. Generous, so a classroom behind one address still gets through.
 _SIGN = env_int("RATE_LIMIT_SIGN_PER_MINUTE", 30, minimum=1)
@@ -330,6 +345,8 @@ _REPORT = env_int("RATE_LIMIT_REPORT_PER_MINUTE", 20, minimum=1)
 _WRITE = env_int("RATE_LIMIT_WRITE_PER_MINUTE", 60, minimum=1)
 _SEND = env_int("RATE_LIMIT_SEND_PER_MINUTE", 10, minimum=1)
 _LINK = env_int("RATE_LIMIT_LINK_PER_MINUTE", 30, minimum=1)
+# Robot-check challenges are fetched by every form a person starts: generous.
+_CHALLENGE = env_int("RATE_LIMIT_CHALLENGE_PER_MINUTE", 120, minimum=1)
 # Organiser logins: a few tries a minute per IP, and per user name over a quarter hour.
 _LOGIN = env_int("RATE_LIMIT_LOGIN_PER_MINUTE", 5, minimum=1)
 # Per user name, whatever the IP: a password guesser spread over many addresses is
@@ -357,6 +374,7 @@ RATE_LIMITS = {  # kind of POST: (at most this many, per this many seconds), per
     "login_username": (_LOGIN_USERNAME, _LOGIN_WINDOW),
     "login_code": (_LOGIN_CODES, _LOGIN_WINDOW),
     "api_write": (_API_WRITE, 60),
+    "challenge": (_CHALLENGE, 60),  # GETs of a robot-check challenge, per IP
 }
 # Privacy: how long a "my data" link in an e-mail works, how many of them one address
 # is sent an hour at most, and how long personal data outlives a campaign's end.

@@ -10,6 +10,7 @@ from outcry.actions import views as actions
 from outcry.api.api import api
 from outcry.campaigns import embeds, feeds
 from outcry.campaigns import views as campaigns
+from outcry.guard import views as guard
 from outcry.guard.limits import rate_limited
 from outcry.organiser import accounts
 from outcry.organiser import views as organiser
@@ -27,6 +28,12 @@ urlpatterns = [
     # OSDI resources, public JSON and the OpenAPI schema; no language prefix.
     path("api/", api.urls),
     path("petitions/<slug:slug>/count.json", campaigns.count_json, name="count_json"),
+    # The robot check's challenges, JSON in no language (outcry.guard.challenges).
+    re_path(
+        r"^robot-check/(?P<kind>petition|action)/(?P<pk>[0-9]+)/challenge\.json$",
+        guard.challenge,
+        name="robot_challenge",
+    ),
     path("mailbox/", outbox.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", outbox.mailbox_message, name="mailbox_message"),
     # Uploaded images. A large deployment may put a CDN in front of this path.

@@ -82,3 +82,9 @@ def redis(settings):
     yield
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _small_work_factor(settings):
+    """Campaigns made in tests ask for little proof-of-work, so solving it is quick."""
+    settings.ALTCHA_MAX_NUMBER = 1000

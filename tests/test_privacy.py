@@ -134,6 +134,7 @@ ARGS = {
     "confirmed": slug,
     "signatures": slug,
     "count_json": slug,
+    "robot_challenge": lambda w: {"kind": "petition", "pk": w["petition"].pk},
     "embed_petition": slug,
     "embed_sign": slug,  # POST only
     "embed_thanks": slug,

@@ -85,6 +85,9 @@ class SendForm(BotCheckMixin, WriteForm):
     )
     country = country_field(_("Your country"))
 
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, action=action, campaign=action, **kwargs)
+
 
 class ReportForm(BotCheckMixin, OutcryForm):
     country = country_field(_("Your country"))
@@ -100,7 +103,7 @@ class ReportForm(BotCheckMixin, OutcryForm):
     wants_updates = forms.BooleanField(required=False)
 
     def __init__(self, *args, action, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, campaign=action, **kwargs)
         self.fields["wants_updates"].label = consent.current(consent.CASE_UPDATES, get_language())
         self.fields["targets"].queryset = action.ordered_targets()
         for field, label in CHANNELS:

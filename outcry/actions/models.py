@@ -8,6 +8,7 @@ from django_countries.fields import CountryField
 
 from outcry.campaigns.models import Organisation, ScopedQuerySet, Target
 from outcry.campaigns.origins import validate_origins
+from outcry.guard.work_factor import max_number_constraint, max_number_field
 from outcry.outbox.models import Message
 from outcry.privacy.fields import EncryptedTextField
 
@@ -76,6 +77,7 @@ class UrgentAction(models.Model):
             "sign form and counter in a frame; with none listed, no site may."
         ),
     )
+    altcha_max_number = max_number_field()
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     # Set by the worker once activists who asked for updates on the case heard of it.
     followers_told_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -100,6 +102,7 @@ class UrgentAction(models.Model):
                 condition=Q(image="") | ~Q(image_alt=""), name="ua_image_has_alt"
             ),
             models.CheckConstraint(condition=~Q(follows=models.F("id")), name="ua_not_own_follow"),
+            max_number_constraint("ua_altcha_max_number_bounded"),
         ]
 
     def __str__(self):

@@ -38,7 +38,7 @@ from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
 from outcry.signing.provenance import referrer_host
 from outcry.signing.services import PetitionClosed
-from outcry.signing.views import record_signature
+from outcry.signing.views import sign_if_valid
 
 SCRIPT_PATH = "outcry/embed.js"  # unhashed on purpose: host pages keep the same address
 FALLBACK_HEIGHT = 720  # the <noscript> frame cannot be resized
@@ -100,12 +100,13 @@ def _action(*, serial, year):
 
 def _render_petition(request, petition, *, form=None, status=200, error=""):
     form = form or SignatureForm(
+        campaign=petition,
         initial={
             "country": guess_country(request),
             # In a frame, the Referer is the host page: the site the signature came from.
             "referrer": referrer_host(request),
             "utm_source": request.GET.get("utm_source", "")[:100],
-        }
+        },
     )
     context = {
         "petition": petition,
@@ -140,14 +141,14 @@ def petition_sign(request, petition):
     closed = _("This petition is closed to new signatures.")
     if not petition.is_open():
         return _render_petition(request, petition, status=403, error=closed)
-    form = SignatureForm(request.POST)
+    form = SignatureForm(request.POST, campaign=petition)
+    try:
+        sign_if_valid(request, petition=petition, form=form)
+    except PetitionClosed:
+        return _render_petition(request, petition, status=403, error=closed)
     if not form.is_valid():
         return _render_petition(request, petition, form=form, status=400)
-    if not form.turned_away:  # a robot is thanked like anyone, and nothing is written
-        try:
-            record_signature(request, petition=petition, data=form.cleaned_data)
-        except PetitionClosed:
-            return _render_petition(request, petition, status=403, error=closed)
+    # A robot (form.turned_away) is thanked like anyone, and nothing was written.
     return redirect("embed_thanks", slug=petition.slug)
 
 

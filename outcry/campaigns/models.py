@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from outcry.campaigns.origins import validate_origins
+from outcry.guard.work_factor import max_number_constraint, max_number_field
 from outcry.privacy.fields import EncryptedTextField
 
 
@@ -195,6 +196,7 @@ class Petition(models.Model):
             "sign form and counter in a frame; with none listed, no site may."
         ),
     )
+    altcha_max_number = max_number_field()
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -223,6 +225,7 @@ class Petition(models.Model):
             models.CheckConstraint(
                 condition=Q(image="") | ~Q(image_alt=""), name="petition_image_has_alt"
             ),
+            max_number_constraint("petition_altcha_max_number_bounded"),
         ]
 
     def __str__(self):

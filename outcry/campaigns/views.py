@@ -85,8 +85,11 @@ def render_petition(
     context = {
         "petition": petition,
         "form": form
-        or SignatureForm(initial={"country": guess_country(request), **visitor, **started}),
-        "comment_form": comment_form or CommentForm(initial=started),
+        or SignatureForm(
+            campaign=petition,
+            initial={"country": guess_country(request), **visitor, **started},
+        ),
+        "comment_form": comment_form or CommentForm(campaign=petition, initial=started),
         "recent_signers": Signature.objects.confirmed()
         .filter(petition=petition)
         .order_by("-confirmed_at", "-id")[:RECENT_SIGNERS],
@@ -139,7 +142,7 @@ def signatures(request, slug):
 @rate_limited("comment")
 def comment(request, slug):
     petition = published_petition(slug)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, campaign=petition)
     if not form.is_valid():
         return render_petition(request, petition, comment_form=form, status=400)
     if form.turned_away:  # a robot: sent where a comment would go, and nothing is written

@@ -20,3 +20,18 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.window_start}: {self.hits}"
+
+
+class SpentChallenge(models.Model):
+    """A robot-check challenge whose solution was accepted: it cannot be used again.
+
+    Only used without Redis (with it, `cache.add` records the same). The unique
+    signature makes the second of two posts racing with one solution fail at the
+    INSERT; rows are forgotten once the challenge would have expired anyway.
+    """
+
+    signature = models.CharField(max_length=128, unique=True)
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time it can be forgotten")
+
+    def __str__(self):
+        return f"{self.signature[:12]}… until {self.expires_at}"

@@ -61,6 +61,13 @@ class AuthoringForm(forms.ModelForm):
         self.instance.organisation = organisation
         for field in self.fields.values():
             field.error_messages["required"] = _("Please fill in this field.")
+        if "altcha_max_number" in self.fields:
+            self.fields["altcha_max_number"].required = False
+
+    def clean_altcha_max_number(self):
+        # Left empty, the work factor stays what it was (a new campaign: the default).
+        value = self.cleaned_data["altcha_max_number"]
+        return self.instance.altcha_max_number if value is None else value
 
 
 class PetitionForm(ImageMixin, AuthoringForm):
@@ -95,6 +102,7 @@ class PetitionForm(ImageMixin, AuthoringForm):
             "lock_threshold",
             "comments_premoderated",
             "embed_origins",
+            "altcha_max_number",
         ]
         field_classes = {"image": ImageField, "embed_origins": OriginsField}
         widgets = {
@@ -178,6 +186,7 @@ class UrgentActionForm(ImageMixin, AuthoringForm):
             "deadline",
             "status",
             "embed_origins",
+            "altcha_max_number",
         ]
         field_classes = {"image": ImageField, "embed_origins": OriginsField}
         widgets = {

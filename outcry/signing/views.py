@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,18 +24,26 @@ def sign(request, slug):
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")
         )
-    form = SignatureForm(request.POST)
-    if not form.is_valid():
-        return render_petition(request, petition, form=form, status=400)
-    if form.turned_away:  # a robot: thanked like anyone, and nothing is written
-        return redirect("thanks", slug=petition.slug)
+    form = SignatureForm(request.POST, campaign=petition)
     try:
-        record_signature(request, petition=petition, data=form.cleaned_data)
+        sign_if_valid(request, petition=petition, form=form)
     except services.PetitionClosed:  # closed between the check above and now
         return render_petition(
             request, petition, status=403, error=_("This petition is closed to new signatures.")
         )
+    if not form.is_valid():
+        return render_petition(request, petition, form=form, status=400)
+    # A robot (form.turned_away) is thanked like anyone, and nothing was written.
     return redirect("thanks", slug=petition.slug)
+
+
+def sign_if_valid(request, *, petition: Petition, form: SignatureForm) -> None:
+    """Validate the sign form and, for a person, record the signature: in one transaction,
+    so a signature the database fails to write leaves its robot check unspent (database
+    mode) and the visitor's retry of the same post still signs."""
+    with transaction.atomic():
+        if form.is_valid() and not form.turned_away:
+            record_signature(request, petition=petition, data=form.cleaned_data)
 
 
 def record_signature(request, *, petition: Petition, data: dict) -> None:

@@ -28,7 +28,8 @@ def letter_form(action, **extra):
             "body": "Le pido que actúe.",
             "name": "Rosa Quispe",
             **extra,
-        }
+        },
+        campaign=action,
     )
 
 
@@ -124,7 +125,7 @@ def test_confirm_link_get_shows_a_button_and_post_sends(client):
 
 def test_report_needs_at_least_one_action(client):
     action = factories.urgent_action()
-    response = client.post(base(action) + "report/", human(country="PE"))
+    response = client.post(base(action) + "report/", human(country="PE", campaign=action))
     assert response.status_code == 400
     assert "Please tell us at least one thing you did." in response.content.decode()
     assert not ActionReport.objects.exists()
@@ -132,10 +133,12 @@ def test_report_needs_at_least_one_action(client):
 
 def test_report_in_the_same_browser_amends_instead_of_adding(client):
     action = factories.urgent_action()
-    client.post(base(action) + "report/", human(country="PE", letters="2", calls="1"))
+    client.post(
+        base(action) + "report/", human(country="PE", letters="2", calls="1", campaign=action)
+    )
     form = client.get(base(action) + "report/").content.decode()
     assert 'value="2"' in form and "change the numbers" in form
-    client.post(base(action) + "report/", human(country="PE", letters="3"))
+    client.post(base(action) + "report/", human(country="PE", letters="3", campaign=action))
     assert ActionReport.objects.count() == 1 and ActionReport.objects.get().letters == 3
     thanks = client.get(base(action) + "report/thanks/").content.decode()
     assert "is counted" in thanks

@@ -213,3 +213,13 @@ def assert_accessible(page: Page) -> None:
         if len(targets) > 3:
             lines.append(f"    ... and {len(targets) - 3} more")
     raise AssertionError("\n".join(lines))
+
+
+def tab_to(page: Page, selector: str, *, presses: int = 80) -> None:
+    """Press Tab until the element `selector` has the focus, as a keyboard user would."""
+    target = page.locator(selector)
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === el.ownerDocument.activeElement"):
+            return
+    pytest.fail(f"Tab never reached {selector}", pytrace=False)

@@ -16,11 +16,12 @@ from django.utils.translation import gettext
 from playwright.sync_api import Browser, Page, expect
 
 from outcry.campaigns.embeds import embed_snippet
+from outcry.guard.models import SpentChallenge
 from outcry.outbox.services import deliver_due
 from outcry.signing.models import Signature
 from outcry.signing.services import apply_count_deltas
 from tests import factories
-from tests.browser.conftest import PHONE_VIEWPORT, assert_accessible
+from tests.browser.conftest import PHONE_VIEWPORT, assert_accessible, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -108,6 +109,7 @@ def test_a_visitor_signs_in_the_frame_on_another_site_and_the_counter_updates(si
 
     signature = Signature.objects.get(petition=petition)
     assert (signature.language, signature.referrer) == ("es", "127.0.0.1")
+    assert SpentChallenge.objects.count() == 1  # the widget in the frame solved its check
     assert deliver_due() == 1
     # The confirmation e-mail, in the local mailbox: its link opens a page whose button confirms.
     mail = page.context.new_page()
@@ -181,3 +183,22 @@ def test_without_javascript_the_plain_frame_shows(site, host, browser: Browser):
         expect(frame.locator("[data-count]")).to_have_text("0")
     finally:
         context.close()
+
+
+def test_a_keyboard_user_signs_in_the_embed(site, page):
+    """The robot check in the embed, found, solved and passed with the keyboard only."""
+    petition = factories.petition(language="es")
+    page.goto(f"{site}/es/petitions/{petition.slug}/embed/")
+    check = page.locator("form.sign [data-robot-check]")
+    tab_to(page, "form.sign input[name=name]")
+    page.keyboard.type("Rosa Mamani")
+    page.keyboard.press("Tab")
+    page.keyboard.type("rosa.embed@example.org")
+    expect(check.locator("[data-robot-status]")).to_have_text(
+        spanish("Robot check done"), timeout=20_000
+    )
+    assert_accessible(page)
+    tab_to(page, "form.sign button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site}/es/petitions/{petition.slug}/embed/thanks/")
+    assert Signature.objects.filter(petition=petition, language="es").count() == 1

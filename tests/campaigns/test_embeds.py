@@ -86,7 +86,7 @@ def test_signing_in_the_frame_needs_no_cookie_and_mails_a_confirmation(browser, 
     assert "Set-Cookie" not in shown and not shown.cookies
     data = {**hidden_fields(shown.content.decode(), sign), **signer()}
     # Seen a minute ago, as a person would send it.
-    data = human(data)
+    data = human(data, campaign=petition)
     response = browser.post(sign, data, HTTP_ORIGIN=OURS)
     assert response.status_code == 302 and response["Location"] == thanks
     assert not response.cookies
@@ -105,7 +105,7 @@ def test_signing_in_the_frame_needs_no_cookie_and_mails_a_confirmation(browser, 
 def test_signing_again_in_the_frame_looks_the_same(browser, petition):
     _page, sign, thanks = embed_urls(petition)
     for _ in range(2):
-        response = browser.post(sign, human(signer()), HTTP_ORIGIN=OURS)
+        response = browser.post(sign, human(signer(), campaign=petition), HTTP_ORIGIN=OURS)
         assert response.status_code == 302 and response["Location"] == thanks
     assert Signature.objects.filter(petition=petition).count() == 1
     assert Message.objects.count() == 2  # a fresh link instead of a revealing page
@@ -123,7 +123,7 @@ def test_signing_again_in_the_frame_looks_the_same(browser, petition):
 )
 def test_a_post_not_from_our_own_page_is_refused_and_writes_nothing(browser, petition, headers):
     _page, sign, _thanks = embed_urls(petition)
-    response = browser.post(sign, human(signer()), **headers)
+    response = browser.post(sign, human(signer(), campaign=petition), **headers)
     assert response.status_code == 403
     assert "can only be sent from its own page" in response.content.decode()
     assert not Signature.objects.exists() and not Message.objects.exists()
@@ -132,14 +132,14 @@ def test_a_post_not_from_our_own_page_is_refused_and_writes_nothing(browser, pet
 
 def test_a_browser_without_origin_is_recognised_by_its_referer(browser, petition):
     page, sign, thanks = embed_urls(petition)
-    response = browser.post(sign, human(signer()), HTTP_REFERER=OURS + page)
+    response = browser.post(sign, human(signer(), campaign=petition), HTTP_REFERER=OURS + page)
     assert response.status_code == 302 and response["Location"] == thanks
     assert Signature.objects.count() == 1
 
 
 def test_a_robot_in_the_frame_is_thanked_and_nothing_is_written(browser, petition):
     _page, sign, thanks = embed_urls(petition)
-    robot = {**human(signer()), "website": "https://spam.example"}
+    robot = {**human(signer(), campaign=petition), "website": "https://spam.example"}
     response = browser.post(sign, robot, HTTP_ORIGIN=OURS)
     assert response.status_code == 302 and response["Location"] == thanks
     assert not Signature.objects.exists() and not Message.objects.exists()
@@ -147,7 +147,7 @@ def test_a_robot_in_the_frame_is_thanked_and_nothing_is_written(browser, petitio
 
 def test_form_errors_show_in_the_frame_in_the_frames_language(browser, petition):
     _page, sign, _thanks = embed_urls(petition, "es")
-    response = browser.post(sign, human(signer(email="")), HTTP_ORIGIN=OURS)
+    response = browser.post(sign, human(signer(email=""), campaign=petition), HTTP_ORIGIN=OURS)
     assert response.status_code == 400
     html = response.content.decode()
     assert '<html lang="es">' in html
@@ -169,8 +169,12 @@ def test_the_embed_speaks_the_language_of_its_address(client, petition):
 def test_a_flood_from_the_frame_gets_a_429_the_frame_may_still_show(browser, petition, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign": (1, 60)}
     _page, sign, _thanks = embed_urls(petition)
-    assert browser.post(sign, human(signer()), HTTP_ORIGIN=OURS).status_code == 302
-    response = browser.post(sign, human(signer(email="b@example.org")), HTTP_ORIGIN=OURS)
+    assert (
+        browser.post(sign, human(signer(), campaign=petition), HTTP_ORIGIN=OURS).status_code == 302
+    )
+    response = browser.post(
+        sign, human(signer(email="b@example.org"), campaign=petition), HTTP_ORIGIN=OURS
+    )
     assert response.status_code == 429
     assert directives(response)["frame-ancestors"] == ["https://*.partner.example", FRIEND]
 
@@ -181,7 +185,7 @@ def test_a_closed_petition_shows_its_count_and_takes_no_signature(browser, petit
     page, sign, _thanks = embed_urls(petition)
     html = browser.get(page).content.decode()
     assert "This petition is closed" in html and "<form" not in html
-    response = browser.post(sign, human(signer()), HTTP_ORIGIN=OURS)
+    response = browser.post(sign, human(signer(), campaign=petition), HTTP_ORIGIN=OURS)
     assert response.status_code == 403
     assert not Signature.objects.exists()
 

@@ -22,6 +22,7 @@ from outcry.guard.bots import STARTED, token_verdict
 from outcry.signing.models import Signature
 from outcry.signing.services import apply_count_deltas
 from tests import factories
+from tests.guard.helpers import solution_for
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_second_view_runs_no_query_yet_has_its_own_tokens_and_signing_works(
         clock.shift(settings.FORM_MIN_FILL_SECONDS + 1)  # a person takes a moment to fill it
         form.update(name="Ana Quispe", email="ana@example.org", country="PE")
         form["name_display"] = "full"
+        form["altcha"] = solution_for(petition)  # what the robot-check widget adds
         response = client.post(f"/en/petitions/{petition.slug}/sign/", form)
     assert response.status_code == 302
     assert response["Location"] == f"/en/petitions/{petition.slug}/thanks/"

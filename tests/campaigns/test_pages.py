@@ -74,7 +74,7 @@ def test_goal_climbs_the_ladder(count, goal):
 
 def test_sign_redirects_to_check_your_email(client):
     petition = factories.petition()
-    response = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER))
+    response = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER, campaign=petition))
     assert response.status_code == 302
     assert response["Location"] == f"/en/petitions/{petition.slug}/thanks/"
     assert "Check your e-mail" in client.get(response["Location"]).content.decode()
@@ -84,9 +84,10 @@ def test_sign_redirects_to_check_your_email(client):
 
 def test_signing_twice_looks_exactly_like_signing_once(client):
     petition = factories.petition()
-    first = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER))
+    first = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER, campaign=petition))
     again = client.post(
-        f"/en/petitions/{petition.slug}/sign/", human(SIGNER, email="ANA+x@example.org")
+        f"/en/petitions/{petition.slug}/sign/",
+        human(SIGNER, email="ANA+x@example.org", campaign=petition),
     )
     assert (first.status_code, first["Location"]) == (again.status_code, again["Location"])
     assert first.content == again.content
@@ -97,7 +98,8 @@ def test_signing_twice_looks_exactly_like_signing_once(client):
 def test_sign_form_errors_say_what_to_fix_and_write_nothing(client):
     petition = factories.petition()
     response = client.post(
-        f"/en/petitions/{petition.slug}/sign/", human(SIGNER, email="not-an-address", name="")
+        f"/en/petitions/{petition.slug}/sign/",
+        human(SIGNER, email="not-an-address", name="", campaign=petition),
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -109,7 +111,9 @@ def test_sign_form_errors_say_what_to_fix_and_write_nothing(client):
 
 def test_sign_form_errors_come_in_spanish(client):
     petition = factories.petition()
-    response = client.post(f"/es/petitions/{petition.slug}/sign/", human(SIGNER, name=""))
+    response = client.post(
+        f"/es/petitions/{petition.slug}/sign/", human(SIGNER, name="", campaign=petition)
+    )
     assert response.status_code == 400
     assert 'lang="es"' in response.content.decode()
     assert "Please enter your name." not in response.content.decode()
@@ -122,7 +126,7 @@ def test_closed_petition_shows_final_count_and_refuses_sign_post(client):
         "This petition is closed" in page
         and 'action="/en/petitions' not in page.split("comments")[0]
     )
-    response = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER))
+    response = client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER, campaign=petition))
     assert response.status_code == 403
     assert "closed to new signatures" in response.content.decode()
     assert not Signature.objects.exists()
@@ -130,7 +134,7 @@ def test_closed_petition_shows_final_count_and_refuses_sign_post(client):
 
 def test_confirm_link_get_changes_nothing_and_post_confirms(client):
     petition = factories.petition()
-    client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER))
+    client.post(f"/en/petitions/{petition.slug}/sign/", human(SIGNER, campaign=petition))
     url = Message.objects.get().context["confirm_url"].split("://", 1)[1].split("/", 1)[1]
     page = client.get("/" + url)
     assert page.status_code == 200 and "Confirm my signature" in page.content.decode()
@@ -205,21 +209,23 @@ def test_comment_is_held_or_shown_as_the_petition_says(client):
     held = factories.petition(comments_premoderated=True)
     shown = factories.petition(comments_premoderated=False)
     data = {"name": "Luis", "email": "luis@example.org", "text": "Because it matters."}
-    response = client.post(f"/en/petitions/{held.slug}/comments/", human(data))
+    response = client.post(f"/en/petitions/{held.slug}/comments/", human(data, campaign=held))
     assert response["Location"] == f"/en/petitions/{held.slug}/comments/thanks/"
     assert "Because it matters." not in client.get(held.get_absolute_url()).content.decode()
     Comment.objects.filter(petition=held).update(status=Comment.Status.APPROVED)
     # The page seen a moment ago is cached for PAGE_CACHE_SECONDS; after that it shows.
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.PAGE_CACHE_SECONDS + 1)):
         assert "Because it matters." in client.get(held.get_absolute_url()).content.decode()
-    client.post(f"/en/petitions/{shown.slug}/comments/", human(data))
+    client.post(f"/en/petitions/{shown.slug}/comments/", human(data, campaign=shown))
     page = client.get(shown.get_absolute_url()).content.decode()
     assert "Because it matters." in page and "luis@example.org" not in page
 
 
 def test_comment_errors_write_nothing(client):
     petition = factories.petition()
-    response = client.post(f"/en/petitions/{petition.slug}/comments/", human(name="Luis"))
+    response = client.post(
+        f"/en/petitions/{petition.slug}/comments/", human(name="Luis", campaign=petition)
+    )
     assert response.status_code == 400
     assert "Please write your comment." in response.content.decode()
     assert not Comment.objects.exists()

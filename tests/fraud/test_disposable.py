@@ -50,7 +50,13 @@ def test_one_throwaway_signature_is_taken_confirmed_and_counted(client):
     petition = factories.petition()
     response = client.post(
         f"/en/petitions/{petition.slug}/sign/",
-        human(name="Ana Quispe", email="ana@mailinator.com", country="PE", name_display="full"),
+        human(
+            name="Ana Quispe",
+            email="ana@mailinator.com",
+            country="PE",
+            name_display="full",
+            campaign=petition,
+        ),
     )
     assert response.status_code == 302
     signature = Signature.objects.get()

@@ -31,7 +31,7 @@ def page(response, token="") -> str:
 def post_signature(client, petition, email, ip):
     return client.post(
         f"/en/petitions/{petition.slug}/sign/",
-        human(name="Ana Quispe", email=email, country="PE", name_display="full"),
+        human(name="Ana Quispe", email=email, country="PE", name_display="full", campaign=petition),
         REMOTE_ADDR=ip,
     )
 

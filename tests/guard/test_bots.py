@@ -22,20 +22,21 @@ class Form:
     url: str  # where it posts
     data: dict
     thanks: str  # where a person is sent afterwards
+    campaign: object = None  # whose robot check the form carries
 
 
 def sign_form():
     petition = factories.petition()
     base = f"/en/petitions/{petition.slug}/"
     data = {"name": "Ana Quispe", "email": "ana@example.org", "country": "PE"}
-    return Form(base, base + "sign/", {**data, "name_display": "full"}, base + "thanks/")
+    return Form(base, base + "sign/", {**data, "name_display": "full"}, base + "thanks/", petition)
 
 
 def comment_form():
     petition = factories.petition(comments_premoderated=True)
     base = f"/en/petitions/{petition.slug}/"
     data = {"name": "Luis", "email": "luis@example.org", "text": "Because it matters."}
-    return Form(base, base + "comments/", data, base + "comments/thanks/")
+    return Form(base, base + "comments/", data, base + "comments/thanks/", petition)
 
 
 def action_base(action):
@@ -43,9 +44,10 @@ def action_base(action):
 
 
 def report_form():
-    base = action_base(factories.urgent_action())
+    action = factories.urgent_action()
+    base = action_base(action)
     data = {"country": "PE", "letters": "2"}
-    return Form(base + "report/", base + "report/", data, base + "report/thanks/")
+    return Form(base + "report/", base + "report/", data, base + "report/thanks/", action)
 
 
 def letter_form():
@@ -60,7 +62,7 @@ def letter_form():
         "email": "rosa@example.org",
         "country": "PE",
     }
-    return Form(None, base + "send/", data, base + "sent/")
+    return Form(None, base + "send/", data, base + "sent/", action)
 
 
 FORMS = {"sign": sign_form, "comment": comment_form, "report": report_form, "letter": letter_form}
@@ -79,7 +81,7 @@ def nothing_written():
 @pytest.mark.parametrize("kind", FORMS)
 def test_a_person_gets_through(client, kind):
     form = FORMS[kind]()
-    response = client.post(form.url, human(form.data))
+    response = client.post(form.url, human(form.data, campaign=form.campaign))
     assert (response.status_code, response["Location"]) == (302, form.thanks)
     assert not nothing_written()
 
@@ -114,10 +116,14 @@ def test_a_token_re_signed_with_another_time_is_refused(client):
 def test_the_minimum_and_maximum_ages_are_settings(client, settings):
     settings.FORM_MIN_FILL_SECONDS = 0
     form = sign_form()
-    client.post(form.url, {**form.data, "website": "", STARTED: issue_token()})
+    client.post(form.url, human(form.data, campaign=form.campaign) | {STARTED: issue_token()})
     assert Signature.objects.count() == 1
     settings.FORM_MAX_AGE_HOURS = 1
-    client.post(form.url, human(form.data, email="old@example.org") | {STARTED: token_from(7200)})
+    client.post(
+        form.url,
+        human(form.data, email="old@example.org", campaign=form.campaign)
+        | {STARTED: token_from(7200)},
+    )
     assert Signature.objects.count() == 1
 
 
@@ -154,6 +160,8 @@ def test_a_form_shown_again_with_errors_keeps_its_time_or_gets_a_fresh_one(clien
 def test_the_guard_fields_never_reach_the_services(client):
     from outcry.signing.forms import SignatureForm
 
-    form = SignatureForm(human(sign_form().data))
+    sign = sign_form()
+    form = SignatureForm(human(sign.data, campaign=sign.campaign), campaign=sign.campaign)
     assert form.is_valid() and not form.turned_away
     assert "website" not in form.cleaned_data and STARTED not in form.cleaned_data
+    assert "altcha" not in form.cleaned_data

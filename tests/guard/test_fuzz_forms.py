@@ -94,7 +94,7 @@ def counts() -> dict[str, int]:
     return {name: model.objects.count() for name, model in ROWS.items()}
 
 
-def post(path: str, data: dict, *, language: str, **expected: int) -> None:
+def post(path: str, data: dict, *, language: str, campaign, **expected: int) -> None:
     """Post `data`; check the answer and what it wrote, then roll the writes back.
 
     `expected` is what a success writes, e.g. signature=1, message=1; a refusal
@@ -103,7 +103,7 @@ def post(path: str, data: dict, *, language: str, **expected: int) -> None:
     client = Client()
     with transaction.atomic():
         before = counts()
-        response = client.post(f"/{language}{path}", human(data))
+        response = client.post(f"/{language}{path}", human(data, campaign=campaign))
         assert response.status_code < 500, response.status_code
         after = counts()
         transaction.set_rollback(True)
@@ -195,6 +195,7 @@ def test_the_sign_form_writes_one_signature_or_says_what_to_fix(world, data, lan
         f"/petitions/{world['petition'].slug}/sign/",
         data,
         language=language,
+        campaign=world["petition"],
         signature=1,
         message=1,  # the confirmation e-mail
     )
@@ -212,7 +213,13 @@ def test_the_sign_form_writes_one_signature_or_says_what_to_fix(world, data, lan
     language="en",
 )
 def test_the_comment_form_writes_one_comment_or_says_what_to_fix(world, data, language):
-    post(f"/petitions/{world['petition'].slug}/comments/", data, language=language, comment=1)
+    post(
+        f"/petitions/{world['petition'].slug}/comments/",
+        data,
+        language=language,
+        campaign=world["petition"],
+        comment=1,
+    )
 
 
 count = st.integers(0, 999).map(str)
@@ -253,6 +260,7 @@ def test_the_report_form_writes_one_report_or_says_what_to_fix(world, data, lang
         report=1,
         message=1 if data["email"].strip() else 0,  # the link to change the report
         language=language,
+        campaign=action,
     )
 
 
@@ -262,7 +270,13 @@ def test_the_report_form_writes_one_report_or_says_what_to_fix(world, data, lang
 def test_an_address_too_long_for_its_column_is_a_form_error(world):
     response = Client().post(
         f"/en/petitions/{world['petition'].slug}/sign/",
-        human(name="Ana", email=LONG_ADDRESS, country="PE", name_display="full"),
+        human(
+            name="Ana",
+            email=LONG_ADDRESS,
+            country="PE",
+            name_display="full",
+            campaign=world["petition"],
+        ),
     )
     assert response.status_code == 400
     assert "Ensure this value has at most 254 characters (it has 260)." in response.content.decode()
@@ -272,7 +286,14 @@ def test_an_address_too_long_for_its_column_is_a_form_error(world):
 def test_a_postcode_that_grows_in_capitals_is_a_form_error_in_spanish(world):
     response = Client().post(
         f"/es/petitions/{world['petition'].slug}/sign/",
-        human(name="Ana", email="a@b.org", country="PE", name_display="full", postcode="ß" * 9),
+        human(
+            name="Ana",
+            email="a@b.org",
+            country="PE",
+            name_display="full",
+            postcode="ß" * 9,
+            campaign=world["petition"],
+        ),
     )
     assert response.status_code == 400
     assert "Por favor, escriba un código postal más corto." in response.content.decode()
@@ -283,7 +304,7 @@ def test_a_target_id_beyond_any_integer_is_a_form_error(world):
     action = world["action"]
     response = Client().post(
         f"/en/actions/ua-{action.serial}-{action.year}/report/",
-        human(country="PE", letters="1", targets="9" * 30),
+        human(country="PE", letters="1", targets="9" * 30, campaign=action),
     )
     assert response.status_code == 400
     assert "Please choose from the people listed." in response.content.decode()

@@ -11,11 +11,9 @@ import time_machine
 from outcry.guard.models import RateCounter
 from outcry.organiser.forms import username_key
 from tests import factories
-from tests.guard import test_limits
 
-# The per-IP limits' fixture that runs each test below on the database and on Redis
-# (whose `redis` fixture is in tests/conftest.py).
-backend = test_limits.backend
+# The `backend` fixture (tests/guard/conftest.py): each test below runs on the database
+# and on Redis.
 
 pytestmark = pytest.mark.django_db
 

@@ -419,3 +419,58 @@ def test_editing_an_urgent_action_replaces_targets_and_drops_a_cleared_letter(ed
     assert [(x.target, x.group) for x in links] == [(first, "copy"), (second, "target")]
     assert list(action.letters.values_list("language", flat=True)) == ["en"]
     assert AuditEntry.objects.filter(verb="edited urgent action").exists()
+
+
+def test_the_organiser_sets_the_robot_check_work_factor(editor, client, settings):
+    target = factories.target(org=editor.org)
+    published = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    data = petition_data(target, published_at=published, altcha_max_number="200000")
+    assert editor.post(f"{editor.base}/petitions/new/", data).status_code == 302
+    petition = Petition.objects.get(slug="free-the-lima-18")
+    assert petition.altcha_max_number == 200_000
+    challenge = client.get(f"/robot-check/petition/{petition.pk}/challenge.json").json()
+    assert challenge["parameters"]["data"]["max"] == 200_000
+    # Left empty on an edit, it stays what it was.
+    edit = edit_data(petition, altcha_max_number="")
+    assert editor.post(f"{editor.base}/petitions/{petition.pk}/edit/", edit).status_code == 302
+    assert Petition.objects.get(pk=petition.pk).altcha_max_number == 200_000
+    form = editor.get(f"{editor.base}/petitions/{petition.pk}/edit/").content.decode()
+    assert 'name="altcha_max_number"' in form and "unusual load" in form
+
+
+def test_a_new_campaign_starts_with_the_default_work_factor(editor, settings):
+    settings.ALTCHA_MAX_NUMBER = 40_000
+    target = factories.target(org=editor.org)
+    assert editor.post(f"{editor.base}/petitions/new/", petition_data(target)).status_code == 302
+    assert Petition.objects.get().altcha_max_number == 40_000
+    minister = factories.target(org=editor.org)
+    response = editor.post(
+        f"{editor.base}/actions/new/",
+        action_data(
+            [(minister, "target")],
+            altcha_max_number="123456",
+            **{"letter-es-subject": "Liberen", "letter-es-body": "Le pido que los libere."},
+        ),
+    )
+    assert response.status_code == 302
+    assert UrgentAction.objects.get().altcha_max_number == 123_456
+
+
+@pytest.mark.parametrize("value", ["5", "5000001", "-1", "many"])
+def test_a_work_factor_out_of_bounds_is_a_form_error(editor, value):
+    target = factories.target(org=editor.org)
+    data = petition_data(target, altcha_max_number=value)
+    response = editor.post(f"{editor.base}/petitions/new/", data)
+    assert response.status_code == 400
+    assert "robot-check work factor" in response.content.decode().lower()
+    assert not Petition.objects.exists()
+
+
+def test_the_database_keeps_the_work_factor_in_bounds():
+    from django.db import IntegrityError, transaction
+
+    petition, action = factories.petition(), factories.urgent_action()
+    for model, pk in ((Petition, petition.pk), (UrgentAction, action.pk)):
+        for value in (0, 9, 5_000_001):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                model.objects.filter(pk=pk).update(altcha_max_number=value)

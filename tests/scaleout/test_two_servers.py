@@ -28,6 +28,7 @@ import redis
 from django.utils.crypto import salted_hmac
 
 from bench import load
+from bench.clients import robot_check
 
 PETITION = "two-servers"
 SIGN_PAGE = f"/en/petitions/{PETITION}/"
@@ -110,6 +111,8 @@ class Browsers:
         status, head, content = await self.request(server, "GET", path)
         cookie = load.COOKIE.search(head)
         fields = load.form_fields(content, action) if status == 200 else None
+        if fields:  # the robot check, as the widget does it: fetch the challenge, solve it
+            fields.update(await robot_check(self.clients[server], content, action, ""))
         return status, cookie.group(1).decode() if cookie else "", fields or {}
 
     async def post(self, server: int, path: str, form: dict, cookie: str) -> int:

@@ -219,7 +219,8 @@ def test_signature_keeps_a_keyed_ip_hash_and_where_it_came_from(client):
                 "name_display": "full",
                 "referrer": "news.example.org",
                 "utm_source": "newsletter",
-            }
+            },
+            campaign=petition,
         ),
         REMOTE_ADDR="203.0.113.9",
     )

@@ -8,6 +8,7 @@ from django.db import close_old_connections
 
 from outcry.actions.services import tell_followers
 from outcry.fraud.rules import check_signatures
+from outcry.guard.challenges import forget_spent
 from outcry.outbox.services import deliver_due
 from outcry.privacy.retention import apply_retention
 from outcry.signing.services import apply_count_deltas, mail_updates, reconcile
@@ -64,6 +65,7 @@ class Command(BaseCommand):
                 if last_retention is None or time.monotonic() - last_retention > RETENTION_EVERY:
                     apply_retention()
                     prune_deliveries()
+                    forget_spent()  # used robot-check challenges, expired anyway by now
                     last_retention = time.monotonic()
                 pause = 0.0 if done else 1.0
             except Exception:
