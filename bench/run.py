@@ -12,7 +12,7 @@ makes a fresh install in a new var dir under /tmp, starts `outcry serve` and
   growth    sign and page latency with 0, 1M (and with BENCH_FULL=1, 5M)
             confirmed signatures on a petition
   outbox    e-mail delivered to a local SMTP server by one, then two workers
-  ceiling   a minimal WSGI app (one INSERT per POST) under the same gunicorn
+  ceiling   a minimal WSGI app (one INSERT per POST) under the same WSGI server
             settings, driven by the same browsers
   export    the signature CSV and the delivery PDF of a petition with 1M confirmed
             signatures, each in a child process: time and peak memory (bench/exports.py)
@@ -459,14 +459,25 @@ class DatabaseBench:
         )
         ceiling_app.create_table(url)
         env = {**self.env, "BENCH_CEILING_DB": url}
-        argv = [
-            PYTHON, "-m", "gunicorn",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.cfg.web_workers),
-            "--threads", str(self.cfg.web_threads),
-            "--graceful-timeout", "10",
-            "--log-level", "warning",
-            "bench.ceiling_app:app",
+        # Under the server Outcry runs under: WEB_SERVER, else outcry serve's default.
+        if (self.env.get("WEB_SERVER", "").strip() or "granian") == "granian":
+            argv = [
+                PYTHON, "-m", "granian", "--interface", "wsgi",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.cfg.web_workers),
+                "--blocking-threads", str(self.cfg.web_threads),
+                "--log-level", "warning",
+                "bench.ceiling_app:app",
+            ]  # fmt: skip
+        else:
+            argv = [
+                PYTHON, "-m", "gunicorn",
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(self.cfg.web_workers),
+                "--threads", str(self.cfg.web_threads),
+                "--graceful-timeout", "10",
+                "--log-level", "warning",
+                "bench.ceiling_app:app",
         ]  # fmt: skip
         self.web = self.procs.start(f"ceiling-{self.db.vendor}", argv, env, cwd=str(ROOT))
         wait_for_port(self.port, self.web)
