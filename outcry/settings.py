@@ -167,7 +167,13 @@ CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
     env_url("CACHE_URL", CACHE_URL, schemes=("redis", "rediss", "unix"))
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Installs sharing one Redis keep apart by a prefix (all servers of one
+            # install must use the same), or by a Redis database number in the URL.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", ""),
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

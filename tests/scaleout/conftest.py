@@ -221,6 +221,8 @@ def cluster(tmp_path, scaleout_database, scaleout_redis, smtp_server):
         DJANGO_SETTINGS_MODULE="outcry.settings",
         DATABASE_URL=scaleout_database,
         CACHE_URL=scaleout_redis,
+        # Its own keys: another run of this test may share the Redis at the same time.
+        CACHE_KEY_PREFIX=f"scaleout-{os.getpid()}",
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
         EMAIL_TIMEOUT="10",
         # Behind a load balancer this is its address; here, the first server.

@@ -256,7 +256,8 @@ def rate_limit_hits(cluster, kind: str) -> int:
     ).hexdigest()
     client = redis.Redis.from_url(cluster.env["CACHE_URL"])
     try:
-        keys = list(client.scan_iter(f":1:outcry:limit:{kind}:{ip}:*"))
+        prefix = cluster.env["CACHE_KEY_PREFIX"]
+        keys = list(client.scan_iter(f"{prefix}:1:outcry:limit:{kind}:{ip}:*"))
         hits = sum(int(client.get(key)) for key in keys)
         client.delete(*keys)
     finally:
