@@ -109,11 +109,16 @@ class BotCheckMixin:
     robot_check_error = _(
         "The robot check did not finish. Please wait a moment and send the form again."
     )
+    # A form whose view writes in a transaction of its own sets this false and calls
+    # spend_robot_check() in that transaction: validating (CPU) then stays outside it,
+    # and SQLite's one writer is held for the writes alone.
+    spend_on_clean = True
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.turned_away = ""
         self.campaign = campaign
+        self.unspent = {}
         self.fields[HONEYPOT] = forms.CharField(
             label=_("Leave this empty"),
             required=False,
@@ -147,8 +152,19 @@ class BotCheckMixin:
         elif self.campaign is not None:
             # A good solution is spent here, even if another field needs fixing: the
             # form shown again carries a fresh challenge.
-            refused = challenges.verdict(solution, self.campaign)
+            refused, self.unspent = challenges.verdict(
+                solution, self.campaign, spend_now=self.spend_on_clean
+            )
             if refused:
                 log.info("%s robot check refused: %s", type(self).__name__, refused)
                 self.add_error(ROBOT_CHECK, self.robot_check_error)
         return data
+
+    def spend_robot_check(self) -> bool:
+        """For a valid form with `spend_on_clean = False`: spend its solution now, or, if
+        it was used meanwhile, make that the form's error and return False."""
+        if not self.unspent or challenges.spend(**self.unspent):
+            return True
+        log.info("%s robot check refused: replayed", type(self).__name__)
+        self.add_error(ROBOT_CHECK, self.robot_check_error)
+        return False

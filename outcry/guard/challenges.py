@@ -74,28 +74,31 @@ def issue(campaign) -> dict:
     return challenge.to_dict()
 
 
-def verdict(payload: str, campaign) -> str:
-    """Why the solution `payload` (the widget's form field) is refused, or "" if it is good.
+def verdict(payload: str, campaign, *, spend_now: bool = True) -> tuple[str, dict]:
+    """Why the solution `payload` (the widget's form field) is refused, or "" if it is
+    good; and what `spend()` takes to spend it.
 
-    A good solution is spent here: the same one is refused the next time.
+    A good solution is spent here, unless `spend_now` is false: then the caller
+    spends it, in the transaction that writes what the form sends.
     """
     if not payload:
-        return "missing"
+        return "missing", {}
     try:
         parsed = altcha.Payload.from_base64(payload)
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return "malformed"
+        return "malformed", {}
     result = altcha.verify_solution(parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret())
     if result.expired:
-        return "expired"
+        return "expired", {}
     if not result.verified:
-        return "invalid"
+        return "invalid", {}
     parameters = parsed.challenge.parameters
     if (parameters.data or {}).get("campaign") != campaign_key(campaign):
-        return "other campaign"
-    if not spend(parsed.challenge.signature, expires_at=int(parameters.expires_at or 0)):
-        return "replayed"
-    return ""
+        return "other campaign", {}
+    used = {"signature": parsed.challenge.signature, "expires_at": int(parameters.expires_at or 0)}
+    if spend_now and not spend(**used):
+        return "replayed", {}
+    return "", used
 
 
 def spend(signature: str, *, expires_at: int) -> bool:

@@ -14,6 +14,8 @@ class SignatureForm(BotCheckMixin, forms.Form):
     box); each shows the current text of outcry.privacy.consent, which the
     consent log records as agreed to."""
 
+    spend_on_clean = False  # spent with the signature: outcry.signing.views.sign_if_valid
+
     required_css_class = "required"
 
     def __init__(self, *args, **kwargs):

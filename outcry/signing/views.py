@@ -38,26 +38,34 @@ def sign(request, slug):
 
 
 def sign_if_valid(request, *, petition: Petition, form: SignatureForm) -> None:
-    """Validate the sign form and, for a person, record the signature: in one transaction,
-    so a signature the database fails to write leaves its robot check unspent (database
-    mode) and the visitor's retry of the same post still signs."""
-    with transaction.atomic():
-        if form.is_valid() and not form.turned_away:
-            record_signature(request, petition=petition, data=form.cleaned_data)
+    """Validate the sign form and, for a person, record the signature.
 
-
-def record_signature(request, *, petition: Petition, data: dict) -> None:
-    """Sign `petition` with a sign form's cleaned `data`, for the visitor of `request`.
-
-    Shared by the petition page and its embed. Raises services.PetitionClosed.
+    Validation runs before the transaction (on SQLite, BEGIN IMMEDIATE takes the
+    one write lock: every signer waits while it is held). The robot check is spent
+    in the signature's transaction, so a signature the database fails to write
+    leaves it unspent (database mode) and the visitor's retry still signs.
     """
+    if not form.is_valid() or form.turned_away:
+        return
     ip = client_ip(request)
+    # Only here is the IP itself known: IP-range block/allow lists apply now.
+    ip_listed = ip_verdict(organisation_id=petition.organisation_id, ip=ip)
+    with transaction.atomic():
+        if form.spend_robot_check():
+            record_signature(
+                request, petition=petition, data=form.cleaned_data, ip_listed=ip_listed
+            )
+
+
+def record_signature(request, *, petition: Petition, data: dict, ip_listed: str) -> None:
+    """Sign `petition` with a sign form's cleaned `data`, for the visitor of `request`
+    whose IP the organisation's lists judged `ip_listed`. Raises services.PetitionClosed.
+    """
     services.sign(
         petition=petition,
         language=get_language(),
-        ip_hash=ip_hash(ip),
-        # Only here is the IP itself known: IP-range block/allow lists apply now.
-        ip_listed=ip_verdict(organisation_id=petition.organisation_id, ip=ip),
+        ip_hash=ip_hash(client_ip(request)),
+        ip_listed=ip_listed,
         **data,
     )
 
