@@ -7,7 +7,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import CountryField
+from django_countries.fields import CountryField, LazyTypedChoiceField
 from django_countries.widgets import LazySelect
 
 from outcry.guard.bots import BotCheckMixin
@@ -39,6 +39,20 @@ class CountrySelect(LazySelect):
 
 
 BLANK_LABEL = _("Choose your country")
+
+
+class CountryChoiceField(LazyTypedChoiceField):
+    """A country choice checked by its code.
+
+    Django checks a choice by walking all of them, and each walk of
+    django-countries' lazy choices sorts ~250 names in the request's language:
+    1.7 ms of every sign POST (bench profile). A code is valid if it is listed.
+    """
+
+    def valid_value(self, value) -> bool:
+        return str(value) in countries
+
+
 # Every address column is 254 long (RFC 5321's limit on a path); Django's form field
 # allows 320, which PostgreSQL would refuse at the INSERT instead of the form saying so.
 EMAIL_MAX_LENGTH = 254
@@ -51,6 +65,7 @@ def country_field(label=None) -> forms.Field:
     the module is imported would stay in whatever language was active then.
     """
     return CountryField(blank_label=BLANK_LABEL).formfield(
+        choices_form_class=CountryChoiceField,
         label=label or _("Country"),
         widget=CountrySelect(attrs={"autocomplete": "country"}),
         error_messages={"required": _("Please choose your country.")},

@@ -230,3 +230,22 @@ def test_signature_keeps_a_keyed_ip_hash_and_where_it_came_from(client):
     from outcry.signing.provenance import ip_hash
 
     assert signature.ip_hash == ip_hash("203.0.113.9") != ip_hash("203.0.113.10")
+
+
+@pytest.mark.parametrize("code", ["PE", "ES", "XX", "pe", "ZZZ"])
+def test_sign_form_takes_listed_country_codes_only(code):
+    from django_countries import countries
+
+    from outcry.signing.forms import SignatureForm
+
+    petition = factories.petition()
+    form = SignatureForm(
+        human(
+            {"name": "Ana", "email": "ana@example.org", "country": code, "name_display": "full"},
+            campaign=petition,
+        ),
+        campaign=petition,
+    )
+    assert form.is_valid() is (code in dict(countries))
+    if code not in dict(countries):
+        assert "country" in form.errors
