@@ -9,6 +9,7 @@ import ipaddress
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,27 @@ from outcry.signing.models import CountDelta, Signature
 
 BLOCK, ALLOW = "block", "allow"
 HOUR = timedelta(hours=1)
+# Every sign POST judges the IP: the ranges are read from the cache, not the
+# database. Adding or removing an entry forgets them at once (forget_ip_ranges);
+# a change made around the services shows within this many seconds.
+IP_RANGES_SECONDS = 60
+
+
+def ip_ranges(organisation_id: int) -> list[tuple[str, bool]]:
+    """The organisation's IP-range entries as (CIDR, allow)."""
+    return cache.get_or_set(
+        f"outcry:ip-ranges:{organisation_id}",
+        lambda: list(
+            ListEntry.objects.filter(
+                organisation_id=organisation_id, kind=ListEntry.Kind.IP_RANGE
+            ).values_list("value", "allow")
+        ),
+        IP_RANGES_SECONDS,
+    )
+
+
+def forget_ip_ranges(organisation_id: int) -> None:
+    cache.delete(f"outcry:ip-ranges:{organisation_id}")
 
 
 def ip_verdict(*, organisation_id: int, ip: str) -> str:
@@ -33,9 +55,7 @@ def ip_verdict(*, organisation_id: int, ip: str) -> str:
     except ValueError:
         return ""
     verdict = ""
-    for value, allow in ListEntry.objects.filter(
-        organisation_id=organisation_id, kind=ListEntry.Kind.IP_RANGE
-    ).values_list("value", "allow"):
+    for value, allow in ip_ranges(organisation_id):
         network = ipaddress.ip_network(value, strict=False)
         if address.version == network.version and address in network:
             if allow:

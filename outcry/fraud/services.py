@@ -13,6 +13,7 @@ from django.utils import timezone
 from outcry.campaigns.models import Organisation, Petition
 from outcry.fraud.disposable import is_disposable
 from outcry.fraud.models import Invalidation, ListEntry
+from outcry.fraud.rules import forget_ip_ranges
 from outcry.organiser.services import audit
 from outcry.privacy.digest import canonical_email, domain_digest
 from outcry.signing.models import CountDelta, Signature
@@ -87,10 +88,7 @@ def hourly_report(*, organisation: Organisation, now=None) -> list[PetitionHour]
         .order_by()
     )
     by_disposable = (
-        recent.filter(disposable_domain=True)
-        .values("petition_id")
-        .annotate(**counted)
-        .order_by()
+        recent.filter(disposable_domain=True).values("petition_id").annotate(**counted).order_by()
     )
     ips, domains, totals, samples = {}, {}, {}, {}
     for row in by_ip:
@@ -159,6 +157,8 @@ def add_entry(
             note=note,
             created_by=by,
         )
+        if kind == ListEntry.Kind.IP_RANGE:
+            transaction.on_commit(lambda: forget_ip_ranges(organisation.pk))
         audit(
             organisation=organisation,
             user=by,
@@ -173,6 +173,8 @@ def add_entry(
 def remove_entry(*, entry: ListEntry, by) -> None:
     with transaction.atomic():
         entry.delete()
+        if entry.kind == ListEntry.Kind.IP_RANGE:
+            transaction.on_commit(lambda: forget_ip_ranges(entry.organisation_id))
         audit(
             organisation=entry.organisation,
             user=by,

@@ -183,6 +183,26 @@ def test_ip_verdict_matches_ranges_and_allow_wins(lists, ip, verdict):
     assert ip_verdict(organisation_id=factories.organisation().pk, ip=ip) == ""
 
 
+def test_ip_ranges_are_read_once_and_list_changes_apply_at_once(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from outcry.fraud import services as fraud
+
+    org = factories.organisation()
+    owner = factories.user(org=org)
+    assert ip_verdict(organisation_id=org.pk, ip="203.0.113.9") == ""
+    with django_assert_num_queries(0):  # every sign POST asks: the answer is kept
+        assert ip_verdict(organisation_id=org.pk, ip="203.0.113.9") == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = fraud.add_entry(
+            organisation=org, by=owner, kind="ip_range", value="203.0.113.0/24", allow=False
+        )
+    assert ip_verdict(organisation_id=org.pk, ip="203.0.113.9") == "block"
+    with django_capture_on_commit_callbacks(execute=True):
+        fraud.remove_entry(entry=entry, by=owner)
+    assert ip_verdict(organisation_id=org.pk, ip="203.0.113.9") == ""
+
+
 def test_signature_from_an_allowed_ip_range_skips_the_rate_rules():
     petition = factories.petition()
     for i in range(5):
