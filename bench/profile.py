@@ -34,6 +34,7 @@ REQUESTS = [
     ("sign POST", "sign (outcry/signing/views.py"),
     ("confirm", "confirm (outcry/signing/views.py"),
     ("count JSON", "count_json (outcry/campaigns/views.py"),
+    ("challenge JSON", "challenge (outcry/guard/views.py"),
 ]
 # Checked in this order: the first that any frame of a sample matches wins, so
 # SQL run from inside a template counts as SQL, a widget's template as forms.

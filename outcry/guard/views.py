@@ -24,7 +24,9 @@ def challenge(request, kind, pk):
         response = JsonResponse({"error": "too many requests"}, status=429)
         response["Retry-After"] = str(retry_after)
     else:
-        campaign = get_object_or_404(CAMPAIGNS[kind].objects.published(), pk=pk)
+        # Only what a challenge names: the texts of a campaign are most of its row.
+        published = CAMPAIGNS[kind].objects.published().only("altcha_max_number")
+        campaign = get_object_or_404(published, pk=pk)
         response = JsonResponse(challenges.issue(campaign))
     # Each challenge is good once: no cache, shared or private, may hand it out again.
     patch_cache_control(response, no_store=True)
