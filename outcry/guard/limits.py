@@ -60,10 +60,10 @@ def _count_in_database(key: str, window: int, seconds: int) -> int:
         f"ON CONFLICT ({q('key')}, {q('window_start')}) "
         f"DO UPDATE SET {hits} = {table}.{hits} + 1 RETURNING {hits}"
     )
-    # A transaction of its own, even for one statement: on SQLite only a transaction
-    # waits for the write lock in turn (outcry.sqlite_backend); on PostgreSQL it is
-    # the same single commit.
-    with transaction.atomic(), connection.cursor() as cursor:
+    # A transaction even for one statement: on SQLite only a transaction waits for
+    # the write lock in turn (outcry.sqlite_backend); on PostgreSQL it is the same
+    # single commit. Inside a caller's transaction it joins it (no savepoint).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, [key, window, window + seconds])
         count = cursor.fetchone()[0]
     if count == 1 and random.random() < CLEAN_UP_CHANCE:

@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from outcry.actions.models import UrgentAction
+from outcry.campaigns import pagecache
 from outcry.campaigns.models import Petition
 from outcry.guard import challenges
 from outcry.guard.limits import limit
@@ -13,21 +14,39 @@ from outcry.signing.provenance import client_ip, ip_hash
 CAMPAIGNS = {"petition": Petition, "action": UrgentAction}
 
 
+def published_campaign(kind: str, pk: int):
+    """The published campaign a challenge is for, with only what a challenge names
+    (its texts are most of its row), or None. Every signer asks once: kept for the
+    few seconds public pages are, so a draft or a new work factor shows as soon."""
+    found = pagecache.value(
+        ("robot-check", kind, pk),
+        # 0, not None, for "no such campaign": the cache keeps that answer too.
+        lambda: (
+            CAMPAIGNS[kind].objects.published().only("altcha_max_number").filter(pk=pk).first() or 0
+        ),
+    )
+    return found or None
+
+
 @require_GET
 def challenge(request, kind, pk):
     """A fresh robot-check challenge for the forms of one published campaign."""
     if kind not in CAMPAIGNS:
         raise Http404
+    campaign = published_campaign(kind, pk)
+    if campaign is None:
+        raise Http404
     per, seconds = settings.RATE_LIMITS["challenge"]
-    retry_after = limit(f"challenge:{ip_hash(client_ip(request))}", per=per, seconds=seconds)
-    if retry_after is not None:
+    # The visitor's limit and the campaign's demand (challenges.max_number) are
+    # counted in one write: on SQLite, one turn at the write lock, not two.
+    with transaction.atomic():
+        retry_after = limit(f"challenge:{ip_hash(client_ip(request))}", per=per, seconds=seconds)
+        issued = challenges.issue(campaign) if retry_after is None else None
+    if issued is None:
         response = JsonResponse({"error": "too many requests"}, status=429)
         response["Retry-After"] = str(retry_after)
     else:
-        # Only what a challenge names: the texts of a campaign are most of its row.
-        published = CAMPAIGNS[kind].objects.published().only("altcha_max_number")
-        campaign = get_object_or_404(published, pk=pk)
-        response = JsonResponse(challenges.issue(campaign))
+        response = JsonResponse(issued)
     # Each challenge is good once: no cache, shared or private, may hand it out again.
     patch_cache_control(response, no_store=True)
     return response

@@ -13,26 +13,27 @@ from outcry.signing import services
 from outcry.signing.forms import SignatureForm
 from outcry.signing.provenance import client_ip, ip_hash
 
+# What signing reads of a petition: is_open(), the IP lists, the e-mail, the redirect.
+SIGN_FIELDS = ("organisation_id", "slug", "title", "published_at", "closed_at", "deadline")
+
 
 @require_POST
 @rate_limited("sign")
 def sign(request, slug):
-    # Without its target (published_petition joins it for the page): a signature
-    # needs none of it, and a re-shown form fetches it then.
-    petition = get_object_or_404(Petition.objects.published(), slug=slug)
+    # Only what a signature needs: the texts are most of the row, and compiling the
+    # query for all of them cost more than running it. A re-shown page fetches the
+    # whole petition (published_petition).
+    petition = get_object_or_404(Petition.objects.published().only(*SIGN_FIELDS), slug=slug)
+    closed = _("This petition is closed to new signatures.")
     if not petition.is_open():
-        return render_petition(
-            request, petition, status=403, error=_("This petition is closed to new signatures.")
-        )
+        return render_petition(request, published_petition(slug), status=403, error=closed)
     form = SignatureForm(request.POST, campaign=petition)
     try:
         sign_if_valid(request, petition=petition, form=form)
     except services.PetitionClosed:  # closed between the check above and now
-        return render_petition(
-            request, petition, status=403, error=_("This petition is closed to new signatures.")
-        )
+        return render_petition(request, published_petition(slug), status=403, error=closed)
     if not form.is_valid():
-        return render_petition(request, petition, form=form, status=400)
+        return render_petition(request, published_petition(slug), form=form, status=400)
     # A robot (form.turned_away) is thanked like anyone, and nothing was written.
     return redirect("thanks", slug=petition.slug)
 
