@@ -21,7 +21,7 @@ import time
 import altcha
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from outcry.guard.limits import limit
 from outcry.guard.models import SpentChallenge
@@ -107,13 +107,17 @@ def spend(signature: str, *, expires_at: int) -> bool:
     if settings.CACHE_URL:
         # Redis SET NX: of two posts with one solution, exactly one adds the key.
         return cache.add(f"outcry:altcha-spent:{signature}", 1, timeout=keep + 60)
-    try:
-        # A savepoint: the form's view may already be inside a transaction.
-        with transaction.atomic():
-            SpentChallenge.objects.create(signature=signature, expires_at=expires_at)
-    except IntegrityError:
-        return False
-    return True
+    # One statement that adds nothing if the signature is there: no savepoint is
+    # needed inside the caller's transaction (the sign form's), as a failing INSERT
+    # would need on PostgreSQL.
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(SpentChallenge._meta.db_table)} ({q('signature')}, {q('expires_at')}) "  # noqa: S608 (names only)
+            f"VALUES (%s, %s) ON CONFLICT ({q('signature')}) DO NOTHING",
+            [signature, expires_at],
+        )
+        return cursor.rowcount == 1
 
 
 def forget_spent(now: float | None = None) -> int:

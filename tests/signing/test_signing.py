@@ -135,6 +135,9 @@ def test_closed_petition_refuses_signatures_and_writes_nothing():
     assert not Message.objects.exists()
 
 
+# Outside a test transaction: sign() makes no savepoint, the outermost transaction
+# (here its own) is what rolls back.
+@pytest.mark.django_db(transaction=True)
 def test_failure_after_insert_leaves_nothing_half_written(monkeypatch):
     petition = factories.petition()
 
