@@ -103,6 +103,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers a page kept in the cache before anything below runs, with the headers
+    # they all added when it was kept, and keeps such a page once they all ran.
+    "outcry.campaigns.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after SecurityMiddleware, so every response (static files, error
     # pages) carries the Content-Security-Policy and Permissions-Policy headers.
