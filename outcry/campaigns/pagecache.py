@@ -60,6 +60,8 @@ from django.utils.translation import get_language_from_request
 from outcry.guard.bots import issue_token
 from outcry.signing.provenance import guess_country, referrer_host
 
+# Servers of two versions share the cache during a deploy: change the prefix when
+# the shape of a kept copy (PageCacheMiddleware) changes.
 PREFIX = "outcry:page"
 # What each hole holds for the visitor at hand, escaped for HTML.
 VALUES: dict[str, Callable[..., str]] = {
@@ -135,38 +137,49 @@ def personal(request) -> bool:
     )
 
 
-def fill(body: bytes, names: tuple[str, ...], request, charset: str) -> bytes:
-    """`body` with the holes `names` filled with this visitor's values."""
-    marks = holes()
-    for name in names:
-        body = body.replace(marks[name].encode(), VALUES[name](request).encode(charset))
-    return body
+# A body with holes, cut at them once so each visitor's copy is one join:
+# (the pieces between the holes, the name of each hole in turn).
+Pieces = tuple[tuple[bytes, ...], tuple[str, ...]]
+
+
+def cut(body: bytes) -> Pieces:
+    by_mark = {mark.encode(): name for name, mark in holes().items()}
+    parts = re.split(b"(" + b"|".join(map(re.escape, by_mark)) + b")", body)
+    return tuple(parts[::2]), tuple(by_mark[mark] for mark in parts[1::2])
+
+
+def fill(pieces: Pieces, request, charset: str) -> bytes:
+    """The body with its holes filled with this visitor's values."""
+    between, names = pieces
+    values = {name: VALUES[name](request).encode(charset) for name in dict.fromkeys(names)}
+    filled = [between[0]]
+    for name, after in zip(names, between[1:], strict=True):
+        filled += (values[name], after)
+    return b"".join(filled)
 
 
 def page(request, render: Callable[[dict[str, str]], HttpResponse]) -> HttpResponse:
     """The page `render(holes)` makes with the holes filled for this visitor;
     shareable unless it may hold something of theirs."""
-    marks = holes()
-    response = render(marks)
+    response = render(holes())
     if response.streaming:
         return response
-    body = response.content
-    names = tuple(name for name in HOLES if marks[name].encode() in body)
+    pieces = cut(response.content)
     if not personal(request):
-        share(request, response, body, names)
-    response.content = fill(body, names, request, response.charset)
+        share(request, response, pieces)
+    response.content = fill(pieces, request, response.charset)
     # It carries this visitor's CSRF token: no shared cache may keep it.
     patch_cache_control(response, private=True, no_store=True)
     return response
 
 
-def share(request, response, body: bytes | None = None, names: tuple[str, ...] = ()):
+def share(request, response, pieces: Pieces | None = None):
     """Mark `response` for PageCacheMiddleware to keep for every request with the same
-    key: `body` is its content with the holes `names` still open."""
+    key: `pieces` is its content with the holes still open (none by default)."""
     if settings.PAGE_CACHE_SECONDS > 0 and response.status_code == 200:
         name = key(request)
         if name is not None:
-            response.pagecache = (name, response.content if body is None else body, names)
+            response.pagecache = (name, pieces or ((response.content,), ()))
     return response
 
 
@@ -189,18 +202,17 @@ class PageCacheMiddleware:
         response = self.get_response(request)
         shared = getattr(response, "pagecache", None)
         if name is not None and shared is not None and shared[0] == name:
-            _name, body, names = shared
             # Cookies are not among the headers. Content-Length is the filled page's.
             headers = [(h, v) for h, v in response.items() if h.lower() != "content-length"]
-            kept = (response.status_code, headers, body, names)
+            kept = (response.status_code, headers, shared[1])
             cache.set(name, kept, settings.PAGE_CACHE_SECONDS)
         return response
 
-    def replay(self, request, status, headers, body, names) -> HttpResponse:
+    def replay(self, request, status, headers, pieces: Pieces) -> HttpResponse:
         request.get_host()  # a Host not in ALLOWED_HOSTS is refused, as in the stack
         response = HttpResponse(status=status, headers=headers)
-        if "csrf_token" in names:
+        if "csrf_token" in pieces[1]:
             self.csrf.process_request(request)  # the secret of the visitor's cookie, if good
-        response.content = fill(body, names, request, response.charset)
+        response.content = fill(pieces, request, response.charset)
         response["Content-Length"] = str(len(response.content))  # as CommonMiddleware does
         return self.csrf.process_response(request, response)
