@@ -171,7 +171,7 @@ if CACHE_URL:
     env_url("CACHE_URL", CACHE_URL, schemes=("redis", "rediss", "unix"))
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "outcry.rediscache.RedisCache",
             "LOCATION": CACHE_URL,
             # Installs sharing one Redis keep apart by a prefix (all servers of one
             # install must use the same), or by a Redis database number in the URL.
