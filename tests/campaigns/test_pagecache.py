@@ -316,11 +316,13 @@ def test_a_returning_visitor_keeps_their_csrf_secret(stack):
 def test_a_session_cookie_always_goes_through_the_stack(stack):
     petition = factories.petition()
     url = petition.get_absolute_url()
-    visit(url)  # now kept
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = "a-session-of-their-own"
-    page = client.get(url)
+    client.get(url)
+    visit(url)  # what a request with a session cookie made was not kept
     assert stack == [url, url]
+    page = client.get(url)  # and what is kept now is not given to it
+    assert stack == [url, url, url]
     assert page.status_code == 200 and petition.title in page.content.decode()
 
 
