@@ -103,6 +103,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers a page kept in the cache before anything below runs, with the headers
+    # they all added when it was kept, and keeps such a page once they all ran.
+    "outcry.campaigns.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost after SecurityMiddleware, so every response (static files, error
     # pages) carries the Content-Security-Policy and Permissions-Policy headers.
@@ -170,7 +173,7 @@ if CACHE_URL:
     env_url("CACHE_URL", CACHE_URL, schemes=("redis", "rediss", "unix"))
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "outcry.rediscache.RedisCache",
             "LOCATION": CACHE_URL,
             # Installs sharing one Redis keep apart by a prefix (all servers of one
             # install must use the same), or by a Redis database number in the URL.

@@ -1,4 +1,3 @@
-import re
 from urllib.parse import quote, urlencode
 
 from django.http import HttpResponse
@@ -15,12 +14,11 @@ from outcry.actions.models import CHANNELS, CaseTarget, UrgentAction
 from outcry.actions.pdf import totals_pdf
 from outcry.campaigns import pagecache
 from outcry.campaigns.context_processors import language_links
-from outcry.campaigns.views import guess_country
 from outcry.guard.limits import rate_limited
 from outcry.organiser.access import EVERYONE, member_required, scoped
+from outcry.signing.provenance import guess_country
 
 REPORTS_SESSION_KEY = "action_reports"
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-zA-Z0-9]{2,8})?")
 
 
 def published_action(serial, year):
@@ -69,12 +67,8 @@ def render_case(request, action, *, write_form=None, status=200, error="", holes
 
 @require_GET
 def detail(request, serial, year):
-    # ?letter= picks the sample letter's language; anything else is the default page.
-    letter = request.GET.get("letter", "")
     return pagecache.page(
-        request,
-        ("action", serial, year, letter if LANGUAGE_CODE.fullmatch(letter) else ""),
-        lambda holes: render_case(request, published_action(serial, year), holes=holes),
+        request, lambda holes: render_case(request, published_action(serial, year), holes=holes)
     )
 
 

@@ -33,10 +33,9 @@ from django.views.decorators.http import require_GET, require_POST
 from outcry.actions.models import UrgentAction
 from outcry.actions.services import totals
 from outcry.campaigns.models import Petition
-from outcry.campaigns.views import guess_country
 from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
-from outcry.signing.provenance import referrer_host
+from outcry.signing.provenance import guess_country, referrer_host
 from outcry.signing.services import PetitionClosed
 from outcry.signing.views import sign_if_valid
 

@@ -22,20 +22,10 @@ from outcry.guard.bots import STARTED
 from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
 from outcry.signing.models import Signature
-from outcry.signing.provenance import referrer_host
+from outcry.signing.provenance import guess_country, referrer_host
 
 SIGNERS_PER_PAGE = 10
 RECENT_SIGNERS = 5
-
-
-def guess_country(request) -> str:
-    """The region of the visitor's first Accept-Language entry that names one (es-PE → PE)."""
-    for part in request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(","):
-        tag = part.split(";", 1)[0].strip().replace("_", "-")
-        pieces = tag.split("-")
-        if len(pieces) > 1 and len(pieces[-1]) == 2 and pieces[-1].isalpha():
-            return pieces[-1].upper()
-    return ""
 
 
 def published_petition(slug):
@@ -108,11 +98,8 @@ def render_petition(
 
 @require_GET
 def petition_detail(request, slug):
-    # The form preselects the visitor's country: one copy per country guessed.
     return pagecache.page(
-        request,
-        ("petition", slug, guess_country(request)),
-        lambda holes: render_petition(request, published_petition(slug), holes=holes),
+        request, lambda holes: render_petition(request, published_petition(slug), holes=holes)
     )
 
 
@@ -159,10 +146,10 @@ def comment_thanks(request, slug):
 
 @require_GET
 def count_json(request, slug):
-    payload = pagecache.value(("count", slug), lambda: count_payload(published_petition(slug)))
-    response = JsonResponse(payload)
+    response = JsonResponse(count_payload(published_petition(slug)))
     cacheable(response)
-    return response
+    # The same for everyone: PageCacheMiddleware keeps it whole for a few seconds.
+    return pagecache.share(request, response)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,6 @@
 """Where a signature came from, kept only as much as fraud defence and the
-dashboard need: a keyed hash of the IP, the referring host, the utm_source."""
+dashboard need: a keyed hash of the IP, the referring host, the utm_source; and
+the country a visitor's browser suggests, which the forms preselect."""
 
 from urllib.parse import urlsplit
 
@@ -24,3 +25,13 @@ def referrer_host(request) -> str:
     """The host of an outside page that sent the visitor here; never our own, never a path."""
     host = (urlsplit(request.META.get("HTTP_REFERER", "")).hostname or "")[:200]
     return "" if not host or host == request.get_host().split(":")[0] else host
+
+
+def guess_country(request) -> str:
+    """The region of the visitor's first Accept-Language entry that names one (es-PE → PE)."""
+    for part in request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(","):
+        tag = part.split(";", 1)[0].strip().replace("_", "-")
+        pieces = tag.split("-")
+        if len(pieces) > 1 and len(pieces[-1]) == 2 and pieces[-1].isalpha():
+            return pieces[-1].upper()
+    return ""

@@ -1,6 +1,7 @@
 """The public pages and count JSON from the page cache (outcry/campaigns/pagecache.py):
-shared rendering, but every visitor's own CSRF token and render time, and never
-another visitor's values or a page meant for one visitor only."""
+shared rendering, answered ahead of the middleware stack with the headers the stack
+gave it, but every visitor's own CSRF token and render time, and never another
+visitor's values or a page meant for one visitor only."""
 
 import html
 import re
@@ -13,9 +14,12 @@ from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
 from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override
 
 from outcry.campaigns import pagecache
 from outcry.guard.bots import STARTED, token_verdict
@@ -40,6 +44,21 @@ def sign_form(page: str) -> dict[str, str]:
         if "name" in attrs and attrs.get("type") not in ("checkbox", "radio", "submit"):
             fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
     return fields
+
+
+@pytest.fixture
+def stack(monkeypatch) -> list[str]:
+    """The paths of the requests that went past PageCacheMiddleware into the rest of
+    the middleware stack (SecurityMiddleware comes next)."""
+    entered = []
+    original = SecurityMiddleware.process_request
+
+    def spy(self, request):
+        entered.append(request.path)
+        return original(self, request)
+
+    monkeypatch.setattr(SecurityMiddleware, "process_request", spy)
+    return entered
 
 
 def visit(path: str, **headers) -> tuple[Client, str]:
@@ -245,3 +264,165 @@ def test_app_servers_share_pages_through_redis(redis, django_assert_num_queries)
     count = Client().get(f"/petitions/{petition.slug}/count.json")
     with django_assert_num_queries(0):
         assert Client().get(f"/petitions/{petition.slug}/count.json").json() == count.json()
+
+
+@pytest.mark.parametrize("kind", ["petition", "case"])
+def test_a_kept_page_skips_the_stack_and_replays_its_headers(
+    kind, stack, django_assert_num_queries
+):
+    campaign = factories.petition() if kind == "petition" else factories.urgent_action()
+    url = campaign.get_absolute_url()
+    with time_machine.travel(timezone.now(), tick=False):  # the cookies' expiry: the same
+        miss = Client().get(url)
+        assert stack == [url]
+        with django_assert_num_queries(0):
+            hit = Client().get(url)
+    assert stack == [url]  # answered before SecurityMiddleware, or any other, ran
+    # Every header the stack added when the page was kept, none missing, none added.
+    assert dict(hit.headers) == dict(miss.headers)
+    assert {"Content-Security-Policy", "Permissions-Policy", "X-Frame-Options"} <= set(hit.headers)
+    assert hit["Content-Language"] == "en"
+    assert hit["Content-Length"] == str(len(hit.content))
+    # The CSRF cookie as CsrfViewMiddleware sets it, with a secret of its own.
+    cookie, kept_cookie = hit.cookies["csrftoken"], miss.cookies["csrftoken"]
+    assert cookie.value != kept_cookie.value
+    assert dict(cookie) == dict(kept_cookie)  # max-age, path, secure, samesite...
+    assert hit.cookies.keys() == {"csrftoken"}
+
+
+def test_a_returning_visitor_keeps_their_csrf_secret(stack):
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    client = Client(enforce_csrf_checks=True)
+    client.get(url)  # renders and keeps the page, and gives this browser its secret
+    secret = client.cookies["csrftoken"].value
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.FORM_MIN_FILL_SECONDS + 1)
+    ):
+        page = client.get(url)
+    assert stack == [url]  # the second view came from the cache
+    assert client.cookies["csrftoken"].value == secret  # renewed, not replaced
+    form = sign_form(page.content.decode())
+    form.update(name="Ana Quispe", email="ana@example.org", country="PE", name_display="full")
+    form["altcha"] = solution_for(petition)
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=2 * settings.FORM_MIN_FILL_SECONDS + 2)
+    ):
+        response = client.post(f"/en/petitions/{petition.slug}/sign/", form)
+    assert response.status_code == 302  # the token was good for the cookie it already had
+    assert Signature.objects.filter(petition=petition).count() == 1
+
+
+def test_a_session_cookie_always_goes_through_the_stack(stack):
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = "a-session-of-their-own"
+    client.get(url)
+    visit(url)  # what a request with a session cookie made was not kept
+    assert stack == [url, url]
+    page = client.get(url)  # and what is kept now is not given to it
+    assert stack == [url, url, url]
+    assert page.status_code == 200 and petition.title in page.content.decode()
+
+
+def test_a_messages_cookie_always_goes_through_the_stack(stack):
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    visit(url)  # now kept
+    client = Client()
+    client.cookies["messages"] = "anything"
+    client.get(url)
+    assert stack == [url, url]
+
+
+def test_kept_copies_are_apart_by_language_and_country(stack):
+    petition = factories.petition()
+    pages = {}
+    for path, accept in [
+        (f"/es/petitions/{petition.slug}/", "es-PE"),
+        (f"/es/petitions/{petition.slug}/", "es-CL"),
+        (f"/en/petitions/{petition.slug}/", "es-PE"),
+    ]:
+        visit(path, HTTP_ACCEPT_LANGUAGE=accept)  # renders and keeps it
+        client = Client()
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE=accept)  # from the cache
+        pages[path, accept] = (response["Content-Language"], response.content.decode())
+    assert len(stack) == 3  # one render each, then a kept copy each
+    language, page = pages[f"/es/petitions/{petition.slug}/", "es-PE"]
+    assert language == "es" and "Firmar la petición" in page
+    assert '<option value="PE" selected>' in page
+    language, page = pages[f"/es/petitions/{petition.slug}/", "es-CL"]
+    assert '<option value="CL" selected>' in page and '<option value="PE" selected>' not in page
+    language, page = pages[f"/en/petitions/{petition.slug}/", "es-PE"]
+    assert language == "en" and "Firmar la petición" not in page
+
+
+def test_utm_source_shares_the_copy_and_fills_its_hole(stack, django_assert_num_queries):
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    visit(url + "?utm_source=alice-newsletter&fbclid=abc")
+    with django_assert_num_queries(0):
+        _, page = visit(url + "?utm_source=bob-post", HTTP_REFERER="https://bob.example/")
+    assert stack == [url]
+    assert sign_form(page)["utm_source"] == "bob-post"
+    assert sign_form(page)["referrer"] == "bob.example"
+    assert "alice" not in page and "abc" not in page
+
+
+def test_count_json_is_answered_before_the_stack(client, stack, django_assert_num_queries):
+    petition = factories.petition()
+    url = f"/petitions/{petition.slug}/count.json"
+    miss = client.get(url)
+    with django_assert_num_queries(0):
+        hit = client.get(url)
+    assert stack == [url]
+    assert hit.json() == miss.json()
+    assert dict(hit.headers) == dict(miss.headers)
+    assert "public" in hit["Cache-Control"] and "stale-while-revalidate" in hit["Cache-Control"]
+    assert not hit.cookies  # nothing of the visitor's: no CSRF cookie either
+    # Labelled in the visitor's language by LocaleMiddleware: kept apart by it.
+    spanish = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
+    assert spanish["Content-Language"] == "es" and len(stack) == 2
+
+
+def test_https_rules_still_apply_to_kept_pages(settings, stack):
+    settings.SECURE_HSTS_SECONDS = 3600
+    petition = factories.petition()
+    url = petition.get_absolute_url()
+    Client().get(url, secure=True)  # kept
+    hit = Client().get(url, secure=True)
+    assert stack == [url]
+    assert hit["Strict-Transport-Security"].startswith("max-age=3600")
+    # A copy kept over HTTPS is not one for plain HTTP, which SecurityMiddleware
+    # answers without HSTS...
+    assert "Strict-Transport-Security" not in Client().get(url)
+    # ...or sends to HTTPS.
+    settings.SECURE_SSL_REDIRECT = True
+    plain = Client().get(url)
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+
+
+def test_a_kept_page_still_refuses_an_unknown_host(stack):
+    petition = factories.petition()
+    visit(petition.get_absolute_url())
+    assert Client().get(petition.get_absolute_url(), HTTP_HOST="evil.example").status_code == 400
+
+
+def test_keys_cover_the_kept_pages_and_no_other():
+    petition, action = factories.petition(), factories.urgent_action()
+    request = RequestFactory().get
+    for language, _name in settings.LANGUAGES:
+        with override(language):
+            assert pagecache.key(request(petition.get_absolute_url())) is not None
+            assert pagecache.key(request(action.get_absolute_url())) is not None
+            for name in ("sign", "signatures", "thanks", "comment"):
+                path = reverse(name, kwargs={"slug": petition.slug})
+                assert pagecache.key(request(path)) is None
+            path = reverse("report", kwargs={"serial": action.serial, "year": action.year})
+            assert pagecache.key(request(path)) is None
+    assert pagecache.key(request(reverse("count_json", kwargs={"slug": petition.slug})))
+    # The sample letter asked for is part of the key; anything not a language code is not.
+    url = action.get_absolute_url()
+    assert pagecache.key(request(url + "?letter=en")) != pagecache.key(request(url))
+    assert pagecache.key(request(url + "?letter=<x>")) == pagecache.key(request(url))
