@@ -1,11 +1,11 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from outcry.actions.models import UrgentAction
-from outcry.campaigns import pagecache
 from outcry.campaigns.models import Petition
 from outcry.guard import challenges
 from outcry.guard.limits import limit
@@ -18,12 +18,13 @@ def published_campaign(kind: str, pk: int):
     """The published campaign a challenge is for, with only what a challenge names
     (its texts are most of its row), or None. Every signer asks once: kept for the
     few seconds public pages are, so a draft or a new work factor shows as soon."""
-    found = pagecache.value(
-        ("robot-check", kind, pk),
-        # 0, not None, for "no such campaign": the cache keeps that answer too.
+    found = cache.get_or_set(
+        f"outcry:robot-check:{kind}:{pk}",
+        # 0 for "no such campaign": the cache keeps that answer too.
         lambda: (
             CAMPAIGNS[kind].objects.published().only("altcha_max_number").filter(pk=pk).first() or 0
         ),
+        settings.PAGE_CACHE_SECONDS,
     )
     return found or None
 
