@@ -166,11 +166,12 @@ def test_a_warm_process_logs_consents_without_looking_up_their_texts(
     assert warm == consent_text(consent.SIGNING, "en").pk
     data = sign_data(client, page, url, name="Ana", email="ana@example.org", wants_updates="on")
     time_machine.move_to(timezone.now() + timedelta(minutes=1))
-    # The whole sign POST: rate limit, petition, IP-range lists, the robot-check
-    # challenge spent (in a savepoint), the signature, three consents in one INSERT,
-    # the confirmation e-mail, all in one transaction (savepoints here) (18 before
-    # consent texts were remembered). Lower it when it drops; never raise
-    # it without knowing which query came back.
+    # The whole sign POST: rate limit, petition, IP-range lists (read once, then
+    # kept), then in one transaction (a savepoint here) the robot-check challenge
+    # spent, the signature (in a savepoint), three consents in one INSERT, the
+    # confirmation e-mail (18 before consent texts were remembered, 15 before the
+    # savepoints around the challenge and sign() went). Lower it when it drops;
+    # never raise it without knowing which query came back.
     with django_assert_num_queries(SIGN_POST_QUERIES) as captured:
         assert client.post(url, data).status_code == 302
     assert consent_text_queries(captured) == []
@@ -178,7 +179,7 @@ def test_a_warm_process_logs_consents_without_looking_up_their_texts(
     assert {r.text.kind for r in rows} == {"signing", "show_name", "updates"}
 
 
-SIGN_POST_QUERIES = 15
+SIGN_POST_QUERIES = 11
 
 
 def test_a_text_stored_in_a_rolled_back_transaction_is_not_remembered(
