@@ -6,18 +6,20 @@ of one chunk, not of a million rows. These exports hold personal data: only
 owners and editors reach them, and every one is written to the audit log.
 
 A million signatures must export in seconds: the signature rows are read as
-the driver returns them, skipping Django's per-value conversions, their
-encrypted columns decrypted by one ColumnDecryptor each, the consent texts
-agreed to fetched as ids and labelled from the few texts there are, and each
-cell formatted by what its column holds, with no per-value dispatch.
+the driver returns them, skipping Django's per-value conversions (times as
+text), their encrypted columns decrypted by one ColumnDecryptor each, the
+consent texts agreed to fetched as ids and labelled from the few texts there
+are, and each cell formatted by what its column holds, with no per-value
+dispatch.
 """
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.db.models import Case, CharField, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -82,13 +84,23 @@ def text_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def utc_iso(stored) -> str:
-    """A stored time as cell() writes Django's value of it (USE_TZ is on: times are UTC).
+def utc_iso(stored: str) -> str:
+    """A time read as text (as_text()) as cell() writes Django's value of it:
+    2026-11-02T10:00:00.120000+00:00 (USE_TZ is on: times are UTC).
 
-    PostgreSQL's driver gives an aware UTC time; SQLite's gives the naive UTC
-    time it stores, which Django would only mark as UTC.
+    SQLite holds the naive UTC time as text, its fraction of a second as written
+    (six digits, or none). PostgreSQL writes it in the session's time zone, which
+    Django sets to UTC ("+00"), without the fraction's trailing zeros. Python
+    writes six digits, or none when they are all zeros.
     """
-    return stored.isoformat() + ("+00:00" if stored.tzinfo is None else "")
+    if stored.endswith("+00"):
+        stored = stored[:-3]
+    elif "+" in stored or stored.count("-") > 2:  # another offset: not in Django's session
+        return datetime.fromisoformat(stored).astimezone(UTC).isoformat()
+    seconds, _, fraction = stored.partition(".")
+    if fraction := fraction.rstrip("0"):
+        return f"{seconds[:10]}T{seconds[11:]}.{fraction:0<6}+00:00"
+    return f"{seconds[:10]}T{seconds[11:]}+00:00"
 
 
 class NameChoice(NamedTuple):
@@ -159,6 +171,13 @@ class TextLabels(dict):
         self.update({pk: f"{k}-{v}-{lang}" for pk, k, v, lang in texts.values_list(*fields)})
 
 
+def as_text(field_name: str) -> Cast:
+    """A time column as the database writes it as text, for utc_iso() to rearrange:
+    Django's loaders parse each time in Python, a fifth of an export's time on
+    PostgreSQL."""
+    return Cast(field_name, output_field=CharField())
+
+
 def signature_rows(petition, *, confirmed_only: bool):
     signatures = Signature.objects.filter(petition=petition)
     if confirmed_only:
@@ -172,8 +191,8 @@ def signature_rows(petition, *, confirmed_only: bool):
             updates_consent=agreed_text(record, ConsentKind.UPDATES),
         )
         .values_list(
-            as_stored("created_at"),
-            as_stored("confirmed_at"),
+            as_text("created_at"),
+            as_text("confirmed_at"),
             "state",
             as_stored("name"),
             "name_display",

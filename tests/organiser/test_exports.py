@@ -1,6 +1,7 @@
 import csv
 import io
 import tracemalloc
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -216,3 +217,28 @@ def test_a_consent_withdrawn_after_it_was_given_leaves_its_column_blank(client, 
     (row,) = rows_of(client.get(signatures_url(org, petition)))
     assert row["updates_consent"] == ""
     assert row["consent_version"] == "signing-2026-11-en"  # signing itself still holds
+
+
+@pytest.mark.parametrize("microsecond", [0, 120_000, 123_456])
+def test_times_are_written_as_django_writes_their_values(client, org, editor, microsecond):
+    petition = factories.petition(org=org)
+    when = datetime(2026, 11, 2, 10, 0, 0, microsecond, tzinfo=UTC)
+    signature = factories.signature(petition=petition, created_at=when, confirmed_at=when)
+    signature.refresh_from_db()
+    (row,) = rows_of(client.get(signatures_url(org, petition)))
+    assert row["created_at"] == exports.cell(signature.created_at) == exports.cell(when)
+    assert row["confirmed_at"] == exports.cell(signature.confirmed_at)
+
+
+@pytest.mark.parametrize(
+    "stored, written",
+    [
+        # Another zone than the UTC of Django's session.
+        ("2026-11-02 11:00:00.5+01", "2026-11-02T10:00:00.500000+00:00"),
+        ("2026-11-02 05:30:00.5-04:30", "2026-11-02T10:00:00.500000+00:00"),
+        # Written to SQLite by another tool, with a fraction of zeros.
+        ("2026-11-02 10:00:00.000000", "2026-11-02T10:00:00+00:00"),
+    ],
+)
+def test_a_time_stored_otherwise_is_written_as_its_value(stored, written):
+    assert exports.utc_iso(stored) == written
