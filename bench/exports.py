@@ -1,7 +1,8 @@
 """The export rows of `make bench`: the organiser's signature CSV and the delivery PDF
 of a petition with a million confirmed signatures.
 
-The bench loads the signatures onto a petition of its own, then runs each export
+The bench loads the signatures onto a petition of its own, with the consents the
+sign form logs for each (and some withdrawn: see Database.bulk_consents), then runs each export
 BENCH_REPEAT times, each time in a new child process (`python -m bench.exports
 csv|pdf <slug>`) with the install's environment, through the code an organiser's
 download runs: `exports.signatures_csv()` read to its end through the response's
@@ -38,9 +39,10 @@ def run(bench, say) -> dict:
     """Load ROWS confirmed signatures, then measure each export; bench is a DatabaseBench."""
     db = bench.db
     petition = db.clone_petition(bench.slug, SLUG)
-    say(f"{db.label}: export, loading {ROWS:,} confirmed signatures")
+    say(f"{db.label}: export, loading {ROWS:,} confirmed signatures and their consents")
     started = time.monotonic()
     db.bulk_signatures(petition, 0, ROWS)
+    db.bulk_consents(petition)
     out: dict = {"rows": ROWS, "load_s": time.monotonic() - started}
     # The packet reconciles a count that drifted; that is not the export's time.
     bench.outcry("reconcile")

@@ -1,6 +1,7 @@
 import csv
 import io
 import tracemalloc
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -216,3 +217,161 @@ def test_a_consent_withdrawn_after_it_was_given_leaves_its_column_blank(client, 
     (row,) = rows_of(client.get(signatures_url(org, petition)))
     assert row["updates_consent"] == ""
     assert row["consent_version"] == "signing-2026-11-en"  # signing itself still holds
+
+
+def log_consent(record_id: int, kind: str, *, given: bool, version="2026-11", record="signature"):
+    """A consent log entry as a link in an e-mail or the "my data" page would add it."""
+    text, _ = ConsentText.objects.get_or_create(
+        kind=kind, version=version, language="en", defaults={"text": f"{kind} {version}"}
+    )
+    ConsentLog.objects.create(
+        text=text,
+        given=given,
+        email_digest="0" * 64,
+        record=record,
+        record_id=record_id,
+        via=ConsentLog.Via.LINK,
+    )
+
+
+# Each signer's consent history (after the sign form's entries), and the consent
+# columns it must export: consent_version, show_name_consent, updates_consent.
+HISTORIES = [
+    ({}, [], ("signing-2026-11-en", "show_name-2026-11-en", "")),
+    # Updates withdrawn after they were given.
+    (
+        {"wants_updates": True},
+        [("updates", False)],
+        ("signing-2026-11-en", "show_name-2026-11-en", ""),
+    ),
+    # Withdrawn, then given again to a newer text.
+    (
+        {"wants_updates": True},
+        [("updates", False), ("updates", True, "2027-01")],
+        ("signing-2026-11-en", "show_name-2026-11-en", "updates-2027-01-en"),
+    ),
+    # Never shown, so never agreed to; the signature itself withdrawn.
+    ({"name_display": NameDisplay.ANONYMOUS}, [("signing", False)], ("", "", "")),
+    # Withdrawn and given again to the same text.
+    (
+        {},
+        [("show_name", False), ("show_name", True)],
+        ("signing-2026-11-en", "show_name-2026-11-en", ""),
+    ),
+]
+
+
+def consent_columns(rows) -> dict[str, tuple[str, str, str]]:
+    columns = ("consent_version", "show_name_consent", "updates_consent")
+    return {row["email"]: tuple(row[c] for c in columns) for row in rows}
+
+
+@pytest.mark.parametrize("spread", [1, 2, 4])
+def test_the_latest_consent_entry_decides_each_label_in_every_chunk(
+    client, org, editor, monkeypatch, spread
+):
+    """Chunks of two rows. With `spread` 1 a petition's signatures are all of its chunks'
+    ranges of ids; with 2 and 4 another petition's lie between them, with other histories."""
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    petition, other = factories.petition(org=org), factories.petition(org=org)
+    expected = {petition.pk: {}, other.pk: {}}
+    for n in range(2 * len(HISTORIES)):
+        for i in range(spread):
+            target = petition if i == 0 else other
+            fields, history, columns = HISTORIES[(n + i) % len(HISTORIES)]
+            email = f"s{n}-{i}@example.org"
+            signature = factories.signature(petition=target, email=email, **fields)
+            for kind, given, *version in history:
+                log_consent(signature.pk, kind, given=given, version=(version or ["2026-11"])[0])
+            # An action report with the same number: its entries are not the signature's.
+            log_consent(signature.pk, "signing", given=not columns[0], record="report")
+            expected[target.pk][email] = columns
+    for exported in (petition, other) if spread > 1 else (petition,):
+        rows = rows_of(client.get(signatures_url(org, exported)))
+        assert consent_columns(rows) == expected[exported.pk]
+        assert len(rows) == len(expected[exported.pk])
+
+
+def test_an_export_queries_the_consent_log_once_per_chunk_not_per_row(
+    org, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(exports, "CHUNK", 4)
+    petition = factories.petition(org=org)
+    for n in range(12):
+        factories.signature(petition=petition, wants_updates=n % 2 == 0)
+    rows = exports.signature_rows(petition, confirmed_only=True)
+    # Three chunks: the texts, the signatures, then one look-up of the log per chunk.
+    with django_assert_max_num_queries(2 + 3):
+        exported = list(rows)
+    updates = exports.SIGNATURE_COLUMNS.index("updates_consent")
+    assert len(exported) == 1 + 12
+    assert [row[updates] for row in exported[1:]] == ["updates-2026-11-en", ""] * 6
+
+
+def test_a_report_export_shows_the_case_updates_consent_while_it_holds(client, org, editor):
+    action = factories.urgent_action(org=org)
+    data = {field: 0 for field, _label in exports.CHANNELS}
+    data.update(letters=1, country="CL", email="a@example.org", wants_updates=True)
+    report = actions.save_report(
+        action=action, data=data, targets=action.ordered_targets(), language="es"
+    )
+    url = reverse("delivery_export_reports", kwargs={"org": org.slug, "pk": action.pk})
+    (row,) = rows_of(client.get(url))
+    assert row["wants_updates"] == "yes"
+    assert row["consent_version"] == "case_updates-2026-11-es"
+
+    actions.save_report(
+        action=action,
+        data={**data, "wants_updates": False},
+        targets=action.ordered_targets(),
+        language="es",
+        report=report,
+    )
+    (row,) = rows_of(client.get(url))
+    assert row["wants_updates"] == "no" and row["consent_version"] == ""
+
+
+def test_a_small_petition_among_others_reads_only_its_own_signers_consents(org, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    read = []
+
+    def agreed(*args, **kwargs):
+        read.append(exports_agreed(*args, **kwargs))
+        return read[-1]
+
+    exports_agreed = exports.agreed
+    monkeypatch.setattr(exports, "agreed", agreed)
+    small, large = factories.petition(org=org), factories.petition(org=org)
+    for _n in range(4):
+        factories.signature(petition=small)
+        for _i in range(3):
+            factories.signature(petition=large)
+    assert len(list(exports.signature_rows(small, confirmed_only=True))) == 1 + 4
+    own = set(Signature.objects.filter(petition=small).values_list("id", flat=True))
+    # Two chunks, each spanning the large petition's signatures too: none of theirs read.
+    assert len(read) == 2 and all(labels and set(labels) <= own for labels in read)
+
+
+@pytest.mark.parametrize("microsecond", [0, 120_000, 123_456])
+def test_times_are_written_as_django_writes_their_values(client, org, editor, microsecond):
+    petition = factories.petition(org=org)
+    when = datetime(2026, 11, 2, 10, 0, 0, microsecond, tzinfo=UTC)
+    signature = factories.signature(petition=petition, created_at=when, confirmed_at=when)
+    signature.refresh_from_db()
+    (row,) = rows_of(client.get(signatures_url(org, petition)))
+    assert row["created_at"] == exports.cell(signature.created_at) == exports.cell(when)
+    assert row["confirmed_at"] == exports.cell(signature.confirmed_at)
+
+
+@pytest.mark.parametrize(
+    "stored, written",
+    [
+        # Another zone than the UTC of Django's session.
+        ("2026-11-02 11:00:00.5+01", "2026-11-02T10:00:00.500000+00:00"),
+        ("2026-11-02 05:30:00.5-04:30", "2026-11-02T10:00:00.500000+00:00"),
+        # Written to SQLite by another tool, with a fraction of zeros.
+        ("2026-11-02 10:00:00.000000", "2026-11-02T10:00:00+00:00"),
+    ],
+)
+def test_a_time_stored_otherwise_is_written_as_its_value(stored, written):
+    assert exports.utc_iso(stored) == written
