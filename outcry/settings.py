@@ -148,8 +148,6 @@ DATABASE_URL = env_url(
 )
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # Django's SQLite backend, with writers queued by the kernel (its docstring says why).
-    _db["ENGINE"] = "outcry.sqlite_backend"
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.

@@ -15,7 +15,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -60,10 +60,7 @@ def _count_in_database(key: str, window: int, seconds: int) -> int:
         f"ON CONFLICT ({q('key')}, {q('window_start')}) "
         f"DO UPDATE SET {hits} = {table}.{hits} + 1 RETURNING {hits}"
     )
-    # A transaction even for one statement: on SQLite only a transaction waits for
-    # the write lock in turn (outcry.sqlite_backend); on PostgreSQL it is the same
-    # single commit. Inside a caller's transaction it joins it (no savepoint).
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, [key, window, window + seconds])
         count = cursor.fetchone()[0]
     if count == 1 and random.random() < CLEAN_UP_CHANCE:
