@@ -34,18 +34,23 @@ def challenge(request, kind, pk):
     """A fresh robot-check challenge for the forms of one published campaign."""
     if kind not in CAMPAIGNS:
         raise Http404
-    campaign = published_campaign(kind, pk)
-    if campaign is None:
-        raise Http404
     per, seconds = settings.RATE_LIMITS["challenge"]
-    # The visitor's limit and the campaign's demand (challenges.max_number) are
-    # counted in one write: on SQLite, one turn at the write lock, not two.
+    # The visitor's limit is counted first, so asking for unknown campaigns in bulk
+    # is limited like asking for real ones. It and the campaign's demand
+    # (challenges.max_number) are counted in one write: on SQLite, one turn at the
+    # write lock, not two.
+    campaign = issued = None
     with transaction.atomic():
         retry_after = limit(f"challenge:{ip_hash(client_ip(request))}", per=per, seconds=seconds)
-        issued = challenges.issue(campaign) if retry_after is None else None
-    if issued is None:
+        if retry_after is None:
+            campaign = published_campaign(kind, pk)
+            if campaign is not None:
+                issued = challenges.issue(campaign)
+    if retry_after is not None:
         response = JsonResponse({"error": "too many requests"}, status=429)
         response["Retry-After"] = str(retry_after)
+    elif campaign is None:
+        raise Http404  # after the block: raising inside it would undo the count
     else:
         response = JsonResponse(issued)
     # Each challenge is good once: no cache, shared or private, may hand it out again.

@@ -184,6 +184,18 @@ def test_no_challenge_for_a_draft_or_an_unknown_campaign(client):
     assert client.get("/robot-check/comment/1/challenge.json").status_code == 404
 
 
+def test_asking_for_unknown_campaigns_counts_against_the_limit(client, settings, mid_minute):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "challenge": (2, 60)}
+    petition = factories.petition()
+    unknown = [
+        client.get(challenge_url("petition", petition.pk + n), REMOTE_ADDR="203.0.113.9")
+        for n in (1000, 1001)
+    ]
+    assert [r.status_code for r in unknown] == [404, 404]
+    refused = client.get(challenge_url("petition", petition.pk), REMOTE_ADDR="203.0.113.9")
+    assert refused.status_code == 429
+
+
 def test_an_urgent_actions_report_needs_its_own_robot_check(client):
     action = factories.urgent_action()
     url = f"/en/actions/ua-{action.serial}-{action.year}/report/"
