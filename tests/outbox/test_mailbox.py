@@ -1,6 +1,8 @@
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
+from outcry.outbox import services
 from outcry.outbox.models import Message
 from outcry.outbox.services import deliver_due
 from tests import factories
@@ -25,6 +27,27 @@ def test_local_mail_marks_mail_sent_without_smtp(local_mail):
     assert message.state == Message.State.SENT
     assert message.sent_at is not None
     assert local_mail.received == []
+
+
+def fail_now(message, *, now=None):
+    raise RuntimeError("the database went away")
+
+
+def test_local_mail_marks_a_batch_sent_together_or_not_at_all(local_mail, monkeypatch):
+    first = signed_up(email="ana@example.org")
+    second = signed_up(email="luis@example.org")
+    # Marking the second one sent fails (what a letter's e-mail does once sent).
+    Message.objects.filter(pk=second.pk).update(template="actions/email/letter")
+    monkeypatch.setitem(services.ON_SENT, "actions/email/letter", f"{__name__}.fail_now")
+
+    with pytest.raises(RuntimeError):
+        deliver_due()
+
+    # The first is not marked sent without the second: both go again after the lease.
+    queued = Message.objects.filter(state=Message.State.QUEUED)
+    assert set(queued.values_list("pk", flat=True)) == {first.pk, second.pk}
+    monkeypatch.delitem(services.ON_SENT, "actions/email/letter")
+    assert deliver_due(now=timezone.now() + services.LEASE) == 2
 
 
 def test_mailbox_lists_delivered_mail_by_subject(local_mail, client):
