@@ -21,6 +21,7 @@ exec from the forking process, so the child would report the bench's own size.
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ def run(bench, say) -> dict:
 
 
 def measure(env: dict, kind: str, slug: str, pg_name: str | None) -> dict:
-    before = cpu.snapshot()
+    before, reaped = cpu.snapshot(), children_cpu()
     child = subprocess.Popen(  # noqa: S603 (our own argv)
         [sys.executable, "-m", "bench.exports", kind, slug],
         env=env,
@@ -68,10 +69,24 @@ def measure(env: dict, kind: str, slug: str, pg_name: str | None) -> dict:
         start_new_session=True,  # its own process group, for the CPU accounting
     )
     stdout, stderr = child.communicate(timeout=1800)
-    use = cpu.usage(before, cpu.snapshot(), {"export": [child.pid]}, pg_name)
+    after = cpu.snapshot()
     if child.returncode:
         raise RuntimeError(f"export {kind} failed:\n{stderr}")
-    return {**json.loads(stdout.strip().splitlines()[-1]), "cpu": use}
+    result = json.loads(stdout.strip().splitlines()[-1])
+    # The child has exited by now: /proc counts what it used in this process's own
+    # figure (the CPU of reaped children), which is the load generator's. Its
+    # database backend, reaped by PostgreSQL's server process, counts there.
+    wall = after.at - before.at
+    use = cpu.usage(before, after, {}, pg_name)
+    use["export"] = (children_cpu() - reaped) / wall
+    use["loadgen"] = max(0.0, use["loadgen"] - use["export"])
+    return {**result, "cpu": use}
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have been waited for."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 def summarise(runs: list[dict]) -> dict:

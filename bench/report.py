@@ -150,7 +150,7 @@ def render(cfg, machine: dict, results: dict, errors: dict, took: float) -> str:
         add("  errors", lambda r, c=c: (num(get(r, "sign", c, "errors")), ""))
         if top and len(dbs) == 2:
             ratio_row(rows, results)
-    heading("ceiling: minimal WSGI app, 1 INSERT per POST, same gunicorn, 64 browsers")
+    heading("ceiling: minimal WSGI app, 1 INSERT per POST, same server and workers, 64 browsers")
     add(
         f"  rows stored/s{reps}",
         lambda r: (
@@ -359,6 +359,9 @@ def notes(results) -> str:
         for phase, use in results[db].get("cpu", {}).items():
             if phase.startswith(("sign@64", "read", "confirm", "ceiling", "outbox", "growth")):
                 lines.append(f"  {LABELS[db]:<10} {phase:<12} {describe(use)}")
+        for kind in ("csv", "pdf"):
+            if use := get(results[db], "export", kind, "cpu"):
+                lines.append(f"  {LABELS[db]:<10} {'export ' + kind:<12} {describe(use)}")
     problems = []
     for db in ("sqlite", "postgres"):
         r = results.get(db, {})
