@@ -32,7 +32,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from outcry.actions.models import UrgentAction
 from outcry.actions.services import totals
+from outcry.campaigns import pagecache
 from outcry.campaigns.models import Petition
+from outcry.guard.bots import STARTED
 from outcry.guard.limits import rate_limited
 from outcry.signing.forms import SignatureForm
 from outcry.signing.provenance import guess_country, referrer_host
@@ -97,15 +99,20 @@ def _action(*, serial, year):
     return get_object_or_404(UrgentAction.objects.published(), serial=serial, year=year)
 
 
-def _render_petition(request, petition, *, form=None, status=200, error=""):
-    form = form or SignatureForm(
-        campaign=petition,
-        initial={
-            "country": guess_country(request),
+def _render_petition(request, petition, *, form=None, status=200, error="", holes=None):
+    """The sign form in a frame; with `holes` (outcry.campaigns.pagecache) its
+    per-visitor values are markers, filled in for each visitor from the kept copy."""
+    if holes:
+        visitor = {name: holes[name] for name in ("referrer", "utm_source")}
+        visitor[STARTED] = holes["started"]
+    else:
+        visitor = {
             # In a frame, the Referer is the host page: the site the signature came from.
             "referrer": referrer_host(request),
             "utm_source": request.GET.get("utm_source", "")[:100],
-        },
+        }
+    form = form or SignatureForm(
+        campaign=petition, initial={"country": guess_country(request), **visitor}
     )
     context = {
         "petition": petition,
@@ -120,7 +127,8 @@ def _render_petition(request, petition, *, form=None, status=200, error=""):
 @require_GET
 @frameable(_petition)
 def petition(request, petition):
-    return _render_petition(request, petition)
+    # On a news site's article, a frame is opened by every reader: kept like the page.
+    return pagecache.page(request, lambda holes: _render_petition(request, petition, holes=holes))
 
 
 @csrf_exempt  # no cookie reaches a cross-site frame; see the module's docstring
@@ -154,25 +162,22 @@ def petition_sign(request, petition):
 @require_GET
 @frameable(_petition)
 def petition_thanks(request, petition):
-    return render(
-        request,
-        "campaigns/embed/thanks.html",
-        {"petition": petition, "page_url": settings.SITE_URL + petition.get_absolute_url()},
+    page_url = settings.SITE_URL + petition.get_absolute_url()
+    page = render(
+        request, "campaigns/embed/thanks.html", {"petition": petition, "page_url": page_url}
     )
+    return pagecache.public(request, page)
 
 
 @require_GET
 @frameable(_action)
 def action(request, action):
-    return render(
-        request,
-        "campaigns/embed/action.html",
-        {
-            "action": action,
-            "totals": totals(action),
-            "page_url": settings.SITE_URL + action.get_absolute_url(),
-        },
-    )
+    context = {
+        "action": action,
+        "totals": totals(action),
+        "page_url": settings.SITE_URL + action.get_absolute_url(),
+    }
+    return pagecache.public(request, render(request, "campaigns/embed/action.html", context))
 
 
 def embed_snippet(campaign, *, language: str) -> str:

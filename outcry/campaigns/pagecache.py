@@ -36,6 +36,12 @@ LocaleMiddleware labels the count JSON with. Other query parameters
 (utm_source, fbclid...) are not in it. The markers are keyed with SECRET_KEY,
 so no organiser text can contain one by chance or on purpose.
 
+Pages with nothing of the visitor's (the lists of campaigns and of signers,
+the pages a form sends its sender to, an urgent action's counter in a frame)
+have no holes; `public()` also lets any cache on the way keep them, as long as
+the count JSON. The sign form in another site's frame has the petition page's
+holes but the CSRF token's, as it posts without cookies (outcry.campaigns.embeds).
+
 A logged-in user, a visitor with a message waiting, and every re-shown form
 (errors, POSTs) gets a page rendered for them alone and never stored. Edits by
 organisers show within the same few seconds: nothing is invalidated, the
@@ -57,6 +63,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.translation import get_language_from_request
 
+from outcry.api.public import cacheable
 from outcry.guard.bots import issue_token
 from outcry.signing.provenance import guess_country, referrer_host
 
@@ -75,10 +82,21 @@ HOLES = tuple(VALUES)
 
 # The addresses whose pages are kept (outcry/urls.py); the slug and int converters'.
 _LANGUAGE = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
-PETITION = re.compile(rf"/(?:{_LANGUAGE})/petitions/[-a-zA-Z0-9_]+/")
-CASE = re.compile(rf"/(?:{_LANGUAGE})/actions/ua-[0-9]+-[0-9]+/")
-COUNT = re.compile(r"/petitions/[-a-zA-Z0-9_]+/count\.json")
+_SLUG, _CASE = "[-a-zA-Z0-9_]+", "ua-[0-9]+-[0-9]+"
+# A sign form, on the page or in another site's frame: the country it preselects varies.
+PETITION = re.compile(rf"/(?:{_LANGUAGE})/petitions/{_SLUG}/(?:embed/)?")
+CASE = re.compile(rf"/(?:{_LANGUAGE})/actions/{_CASE}/")
+COUNT = re.compile(rf"/petitions/{_SLUG}/count\.json")
+SIGNERS = re.compile(rf"/(?:{_LANGUAGE})/petitions/{_SLUG}/signatures/")
+# Pages with nothing of the visitor's: the lists of campaigns, the pages a signer is
+# sent to after a form, the case's counter in a frame. A spike sends every visitor
+# through one of them; a page a visitor did not send themselves can be shared.
+SAME_FOR_ALL = re.compile(
+    rf"/(?:{_LANGUAGE})/(?:archive/|petitions/{_SLUG}/(?:thanks|confirmed|comments/thanks"
+    rf"|embed/thanks)/|actions/{_CASE}/embed/)?"
+)
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-zA-Z0-9]{2,8})?")
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}|last")
 
 
 def holes() -> dict[str, str]:
@@ -108,6 +126,12 @@ def key(request) -> str | None:
     elif COUNT.fullmatch(path):
         # The same numbers for all, labelled (Content-Language) as LocaleMiddleware does.
         varies = get_language_from_request(request)
+    elif SIGNERS.fullmatch(path):
+        # ?page= picks the page of names; anything else is the first, as the paginator has it.
+        number = request.GET.get("page", "")
+        varies = number if PAGE_NUMBER.fullmatch(number) else ""
+    elif SAME_FOR_ALL.fullmatch(path):
+        varies = ""
     else:
         return None
     return f"{PREFIX}:{request.scheme}:{path}:{varies}"
@@ -170,6 +194,17 @@ def page(request, render: Callable[[dict[str, str]], HttpResponse]) -> HttpRespo
     response.content = fill(pieces, request, response.charset)
     # It carries this visitor's CSRF token: no shared cache may keep it.
     patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def public(request, response: HttpResponse) -> HttpResponse:
+    """`response`, a page with nothing of its visitor's, shared with every visitor who
+    is not logged in: kept here, and by any cache on the way (a CDN, the browser)
+    as long as the count JSON is. A logged-in organiser's page (which may show
+    their menu) or a page with their message is theirs alone."""
+    if not personal(request):
+        cacheable(response)
+        share(request, response)
     return response
 
 

@@ -32,29 +32,37 @@ def published_petition(slug):
     return get_object_or_404(Petition.objects.published().select_related("target"), slug=slug)
 
 
+@require_GET
 def home(request):
-    return render(
+    return pagecache.public(
         request,
-        "campaigns/home.html",
-        {
-            "petitions": Petition.objects.open()
-            .filter(archived_at__isnull=True)
-            .select_related("target"),
-            "urgent_actions": UrgentAction.objects.open().filter(archived_at__isnull=True),
-        },
+        render(
+            request,
+            "campaigns/home.html",
+            {
+                "petitions": Petition.objects.open()
+                .filter(archived_at__isnull=True)
+                .select_related("target"),
+                "urgent_actions": UrgentAction.objects.open().filter(archived_at__isnull=True),
+            },
+        ),
     )
 
 
+@require_GET
 def archive(request):
-    return render(
+    return pagecache.public(
         request,
-        "campaigns/archive.html",
-        {
-            "petitions": Petition.objects.closed()
-            .filter(archived_at__isnull=True)
-            .select_related("target"),
-            "urgent_actions": UrgentAction.objects.closed().filter(archived_at__isnull=True),
-        },
+        render(
+            request,
+            "campaigns/archive.html",
+            {
+                "petitions": Petition.objects.closed()
+                .filter(archived_at__isnull=True)
+                .select_related("target"),
+                "urgent_actions": UrgentAction.objects.closed().filter(archived_at__isnull=True),
+            },
+        ),
     )
 
 
@@ -118,10 +126,13 @@ def signatures(request, slug):
     paginator.count = petition.signature_count
     page = paginator.get_page(request.GET.get("page"))
     page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return render(
+    return pagecache.public(
         request,
-        "campaigns/signatures.html",
-        {"petition": petition, "page": page, "page_range": page_range},
+        render(
+            request,
+            "campaigns/signatures.html",
+            {"petition": petition, "page": page, "page_range": page_range},
+        ),
     )
 
 
@@ -141,7 +152,8 @@ def comment(request, slug):
 
 @require_GET
 def comment_thanks(request, slug):
-    return render(request, "campaigns/comment_thanks.html", {"petition": published_petition(slug)})
+    page = render(request, "campaigns/comment_thanks.html", {"petition": published_petition(slug)})
+    return pagecache.public(request, page)
 
 
 @require_GET

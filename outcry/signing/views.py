@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from outcry.campaigns import pagecache
 from outcry.campaigns.models import Petition
 from outcry.campaigns.views import published_petition, render_petition
 from outcry.fraud.rules import ip_verdict
@@ -74,7 +75,7 @@ def record_signature(request, *, petition: Petition, data: dict, ip_listed: str)
 @require_GET
 def thanks(request, slug):
     petition = get_object_or_404(Petition.objects.published(), slug=slug)
-    return render(request, "signing/thanks.html", {"petition": petition})
+    return pagecache.public(request, render(request, "signing/thanks.html", {"petition": petition}))
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,7 +99,9 @@ def confirm(request, token):
 @require_GET
 def confirmed(request, slug):
     petition = published_petition(slug)
-    return render(request, "signing/confirmed.html", {"petition": petition})
+    return pagecache.public(
+        request, render(request, "signing/confirmed.html", {"petition": petition})
+    )
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe posts from the mail client; the token is the proof

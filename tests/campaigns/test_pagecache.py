@@ -26,6 +26,7 @@ from outcry.guard.bots import STARTED, token_verdict
 from outcry.signing.models import Signature
 from outcry.signing.services import apply_count_deltas
 from tests import factories
+from tests.faults.forms import hidden_fields
 from tests.guard.helpers import solution_for
 
 pytestmark = pytest.mark.django_db
@@ -412,17 +413,113 @@ def test_a_kept_page_still_refuses_an_unknown_host(stack):
 def test_keys_cover_the_kept_pages_and_no_other():
     petition, action = factories.petition(), factories.urgent_action()
     request = RequestFactory().get
+    case = {"serial": action.serial, "year": action.year}
+    kept = [
+        ("home", {}),
+        ("archive", {}),
+        *((name, {"slug": petition.slug}) for name in pagecache_petition_pages()),
+        ("embed_action", case),
+    ]
+    never = [
+        *((name, {"slug": petition.slug}) for name in ("sign", "comment", "embed_sign")),
+        *((name, case) for name in ("report", "write_letters", "send_letters")),
+        ("confirm", {"token": "x" * 20}),
+    ]
     for language, _name in settings.LANGUAGES:
         with override(language):
             assert pagecache.key(request(petition.get_absolute_url())) is not None
             assert pagecache.key(request(action.get_absolute_url())) is not None
-            for name in ("sign", "signatures", "thanks", "comment"):
-                path = reverse(name, kwargs={"slug": petition.slug})
-                assert pagecache.key(request(path)) is None
-            path = reverse("report", kwargs={"serial": action.serial, "year": action.year})
-            assert pagecache.key(request(path)) is None
+            for name, kwargs in kept:
+                assert pagecache.key(request(reverse(name, kwargs=kwargs))) is not None, name
+            for name, kwargs in never:
+                assert pagecache.key(request(reverse(name, kwargs=kwargs))) is None, name
     assert pagecache.key(request(reverse("count_json", kwargs={"slug": petition.slug})))
     # The sample letter asked for is part of the key; anything not a language code is not.
     url = action.get_absolute_url()
     assert pagecache.key(request(url + "?letter=en")) != pagecache.key(request(url))
     assert pagecache.key(request(url + "?letter=<x>")) == pagecache.key(request(url))
+
+
+def pagecache_petition_pages():
+    return ("signatures", "thanks", "confirmed", "comment_thanks", "embed_petition", "embed_thanks")
+
+
+def same_for_all_urls(petition, action) -> list[str]:
+    case = {"serial": action.serial, "year": action.year}
+    return [
+        reverse("home"),
+        reverse("archive"),
+        *(
+            reverse(name, kwargs={"slug": petition.slug})
+            for name in ("signatures", "thanks", "confirmed", "comment_thanks", "embed_thanks")
+        ),
+        reverse("embed_action", kwargs=case),
+    ]
+
+
+def test_pages_with_nothing_of_the_visitors_are_kept_and_public(stack):
+    petition, action = factories.petition(), factories.urgent_action()
+    for url in same_for_all_urls(petition, action):
+        first = Client().get(url)
+        assert first.status_code == 200, url
+        again = Client().get(url)
+        assert stack.count(url) == 1, url  # the second view never reached the stack
+        assert again.content == first.content
+        # Any cache on the way may keep it too, as long as the count JSON.
+        assert "public" in again["Cache-Control"] and "max-age=5" in again["Cache-Control"]
+        assert "stale-while-revalidate" in again["Cache-Control"]
+        assert not again.cookies
+
+
+def test_a_logged_in_organisers_list_is_theirs_alone(stack):
+    org = factories.organisation()
+    factories.petition(org=org, title="Free the Lima Nine")
+    organiser = Client()
+    organiser.force_login(factories.user(org=org))
+    theirs = organiser.get("/en/")
+    assert "Free the Lima Nine" in theirs.content.decode()
+    assert "public" not in theirs.get("Cache-Control", "")
+    Client().get("/en/")
+    assert stack.count("/en/") == 2  # the organiser's page was not kept for the next visitor
+
+
+def test_each_page_of_signers_is_kept_apart():
+    petition = factories.petition()
+    for n in range(12):
+        factories.signature(petition=petition, name=f"Signer {n:02}", confirmed=True)
+    apply_count_deltas()
+    url = reverse("signatures", kwargs={"slug": petition.slug})
+    first, second = (Client().get(url + query).content.decode() for query in ("", "?page=2"))
+    assert "Signer 11" in first and "Signer 11" not in second
+    assert "Signer 00" in second and "Signer 00" not in first
+    assert Client().get(url + "?page=x").content.decode() == first  # the first page, as kept
+    assert pagecache.key(RequestFactory().get(url + "?page=x")) == pagecache.key(
+        RequestFactory().get(url)
+    )
+
+
+def test_the_embed_sign_form_is_kept_and_each_visitor_gets_their_own_values(
+    django_assert_num_queries,
+):
+    petition = factories.petition(embed_origins=["https://friends.example"])
+    page = reverse("embed_petition", kwargs={"slug": petition.slug})
+    sign = reverse("embed_sign", kwargs={"slug": petition.slug})
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = Client().get(page, HTTP_REFERER="https://news.example/story")
+        clock.shift(settings.FORM_MIN_FILL_SECONDS + 1)
+        visitor = Client(enforce_csrf_checks=True)
+        with django_assert_num_queries(0):
+            shown = visitor.get(page, HTTP_REFERER="https://friends.example/campaign")
+        assert shown["Content-Security-Policy"] == first["Content-Security-Policy"]
+        assert "frame-ancestors https://friends.example" in shown["Content-Security-Policy"]
+        assert "X-Frame-Options" not in shown and not shown.cookies
+        fields = hidden_fields(shown.content.decode(), sign)
+        assert fields["referrer"] == "friends.example"  # this visitor's host page
+        assert token_verdict(fields[STARTED]) == "too fast"  # rendered for them, just now
+        assert hidden_fields(first.content.decode(), sign)[STARTED] != fields[STARTED]
+        clock.shift(settings.FORM_MIN_FILL_SECONDS + 1)
+        fields.update(name="Rosa Mamani", email="rosa@example.org", country="PE")
+        fields.update(name_display="full", altcha=solution_for(petition))
+        response = visitor.post(sign, fields, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 302
+    assert Signature.objects.get(petition=petition).referrer == "friends.example"
