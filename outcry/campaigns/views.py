@@ -34,36 +34,24 @@ def published_petition(slug):
 
 @require_GET
 def home(request):
-    return pagecache.public(
-        request,
-        render(
-            request,
-            "campaigns/home.html",
-            {
-                "petitions": Petition.objects.open()
-                .filter(archived_at__isnull=True)
-                .select_related("target"),
-                "urgent_actions": UrgentAction.objects.open().filter(archived_at__isnull=True),
-            },
-        ),
-    )
+    context = {
+        "petitions": Petition.objects.open()
+        .filter(archived_at__isnull=True)
+        .select_related("target"),
+        "urgent_actions": UrgentAction.objects.open().filter(archived_at__isnull=True),
+    }
+    return pagecache.public(request, render(request, "campaigns/home.html", context))
 
 
 @require_GET
 def archive(request):
-    return pagecache.public(
-        request,
-        render(
-            request,
-            "campaigns/archive.html",
-            {
-                "petitions": Petition.objects.closed()
-                .filter(archived_at__isnull=True)
-                .select_related("target"),
-                "urgent_actions": UrgentAction.objects.closed().filter(archived_at__isnull=True),
-            },
-        ),
-    )
+    context = {
+        "petitions": Petition.objects.closed()
+        .filter(archived_at__isnull=True)
+        .select_related("target"),
+        "urgent_actions": UrgentAction.objects.closed().filter(archived_at__isnull=True),
+    }
+    return pagecache.public(request, render(request, "campaigns/archive.html", context))
 
 
 def render_petition(
@@ -126,14 +114,8 @@ def signatures(request, slug):
     paginator.count = petition.signature_count
     page = paginator.get_page(request.GET.get("page"))
     page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return pagecache.public(
-        request,
-        render(
-            request,
-            "campaigns/signatures.html",
-            {"petition": petition, "page": page, "page_range": page_range},
-        ),
-    )
+    context = {"petition": petition, "page": page, "page_range": page_range}
+    return pagecache.public(request, render(request, "campaigns/signatures.html", context))
 
 
 @require_POST
