@@ -98,6 +98,8 @@ def utc_iso(stored: str) -> str:
         stored = stored[:-3]
     elif "+" in stored or stored.count("-") > 2:  # another offset: not in Django's session
         return datetime.fromisoformat(stored).astimezone(UTC).isoformat()
+    if len(stored) == 26 and not stored.endswith("000000"):  # six digits, as Python's
+        return stored.replace(" ", "T") + "+00:00"  # a third of the time of what follows
     seconds, _, fraction = stored.partition(".")
     if fraction := fraction.rstrip("0"):
         return f"{seconds[:10]}T{seconds[11:]}.{fraction:0<6}+00:00"
@@ -160,9 +162,9 @@ def agreed(
     return labels
 
 
-def with_consents(rows, records, record: str):
-    """(row, {kind: label}) for each of rows in id order, their first value the id
-    of one of `records`, with what agreed() finds for it.
+def labels_of(chunk, records, record: str, texts: ConsentTexts) -> dict[int, dict[str, str]]:
+    """What agreed() finds for a chunk of rows in id order, their first value the id of
+    one of `records`.
 
     One query of the consent log per chunk of rows, by the range of their ids:
     a million-row export looking up each row's consents, three kinds a row,
@@ -172,16 +174,24 @@ def with_consents(rows, records, record: str):
     (a small campaign's among others) the query reads the chunk's records again
     to leave the others out, which costs about as much as the look-up itself.
     """
-    texts = ConsentTexts()
-    none: dict[str, str] = {}
-    while chunk := list(islice(rows, CHUNK)):
-        first, last = chunk[0][0], chunk[-1][0]
-        among = None
-        if last - first >= 2 * len(chunk):
-            among = records.filter(id__range=(first, last)).values("id")
-        labels = agreed(record, first, last, texts, among=among)
-        for row in chunk:
-            yield row, labels.get(row[0], none)
+    first, last = chunk[0][0], chunk[-1][0]
+    among = None
+    if last - first >= 2 * len(chunk):
+        among = records.filter(id__range=(first, last)).values("id")
+    return agreed(record, first, last, texts, among=among)
+
+
+def chunks(rows):
+    """The rows of a query ordered by id, CHUNK at a time, each chunk a query of its
+    own after the last id of the one before: no cursor stays open between chunks.
+    (On PostgreSQL, Django's iterator() outside a transaction reads the whole
+    result into a cursor WITH HOLD before the first row comes.)"""
+    page = rows
+    while chunk := list(page[:CHUNK]):
+        yield chunk
+        if len(chunk) < CHUNK:
+            return
+        page = rows.filter(id__gt=chunk[-1][0])
 
 
 def as_text(field_name: str) -> Cast:
@@ -191,92 +201,133 @@ def as_text(field_name: str) -> Cast:
     return Cast(field_name, output_field=CharField())
 
 
+def petition_signatures(petition_id: int, *, confirmed_only: bool):
+    signatures = Signature.objects.filter(petition_id=petition_id)
+    return signatures.confirmed() if confirmed_only else signatures
+
+
+class SignatureCells:
+    """The CSV cells of chunks of a petition's signatures: one per export and process
+    (its decryptors are not thread-safe)."""
+
+    def __init__(self, petition_id: int, *, confirmed_only: bool):
+        self.signatures = petition_signatures(petition_id, confirmed_only=confirmed_only)
+        self.texts = ConsentTexts()
+        field = Signature._meta.get_field
+        self.names, self.emails, self.postcodes = (
+            ColumnDecryptor(field(f)) for f in ("name", "email", "postcode")
+        )
+
+    def values(self):
+        return self.signatures.order_by("id").values_list(
+            "id",
+            as_text("created_at"),
+            as_text("confirmed_at"),
+            "state",
+            as_stored("name"),
+            "name_display",
+            as_stored("email"),
+            "country",
+            as_stored("postcode"),
+            as_stored("wants_updates"),  # SQLite: 0 or 1
+        )
+
+    def rows(self, chunk: list[tuple]) -> list[list[str]]:
+        labels = labels_of(chunk, self.signatures, ConsentLog.Record.SIGNATURE, self.texts)
+        names = self.names.column([row[4] for row in chunk])
+        emails = self.emails.column([row[6] for row in chunk])
+        postcodes = self.postcodes.column([row[8] for row in chunk])
+        signing, show_name, updates_consent = (
+            ConsentKind.SIGNING,
+            ConsentKind.SHOW_NAME,
+            ConsentKind.UPDATES,
+        )
+        none: dict[str, str] = {}
+        # Each value formatted as cell() would, knowing its column: states, countries,
+        # display choices and consent labels are codes that never start like a formula.
+        rows = []
+        for row, name, email, postcode in zip(chunk, names, emails, postcodes, strict=True):
+            pk, created, confirmed, state, _, display, _, country, _, updates = row
+            consents = labels.get(pk, none)
+            rows.append(
+                [
+                    utc_iso(created),
+                    utc_iso(confirmed) if confirmed else "",
+                    state,
+                    text_cell(name),
+                    text_cell(public_name(name, display)),
+                    text_cell(email),
+                    country,
+                    text_cell(postcode),
+                    "yes" if updates else "no",
+                    display,
+                    consents.get(signing, ""),
+                    consents.get(show_name, ""),
+                    consents.get(updates_consent, ""),
+                ]
+            )
+        return rows
+
+
 def signature_rows(petition, *, confirmed_only: bool):
-    signatures = Signature.objects.filter(petition=petition)
-    if confirmed_only:
-        signatures = signatures.confirmed()
-    rows = signatures.order_by("id").values_list(
-        "id",
-        as_text("created_at"),
-        as_text("confirmed_at"),
-        "state",
-        as_stored("name"),
-        "name_display",
-        as_stored("email"),
-        "country",
-        as_stored("postcode"),
-        as_stored("wants_updates"),  # SQLite: 0 or 1
-    )
-    field = Signature._meta.get_field
-    names, emails, postcodes = (ColumnDecryptor(field(f)) for f in ("name", "email", "postcode"))
-    signing, show_name, updates_consent = (
-        ConsentKind.SIGNING,
-        ConsentKind.SHOW_NAME,
-        ConsentKind.UPDATES,
-    )
     yield SIGNATURE_COLUMNS
-    # Each value formatted as cell() would, knowing its column: states, countries,
-    # display choices and consent labels are codes that never start like a formula.
-    for (
-        (_pk, created, confirmed, state, name, display, email, country, postcode, updates),
-        consents,
-    ) in with_consents(rows.iterator(chunk_size=CHUNK), signatures, ConsentLog.Record.SIGNATURE):
-        name = names(name)
-        yield [
-            utc_iso(created),
-            utc_iso(confirmed) if confirmed else "",
-            state,
-            text_cell(name),
-            text_cell(public_name(name, display)),
-            text_cell(emails(email)),
-            country,
-            text_cell(postcodes(postcode)),
-            "yes" if updates else "no",
-            display,
-            consents.get(signing, ""),
-            consents.get(show_name, ""),
-            consents.get(updates_consent, ""),
-        ]
+    cells = SignatureCells(petition.pk, confirmed_only=confirmed_only)
+    for chunk in chunks(cells.values()):
+        yield from cells.rows(chunk)
+
+
+def signature_texts(petition, *, confirmed_only: bool):
+    """The CSV text of a petition's signatures, a chunk at a time."""
+    yield csv_text([SIGNATURE_COLUMNS])
+    cells = SignatureCells(petition.pk, confirmed_only=confirmed_only)
+    for chunk in chunks(cells.values()):
+        yield csv_text(cells.rows(chunk))
 
 
 def report_rows(action):
     reports = ActionReport.objects.filter(action=action)
-    fields = [field for field, _label in CHANNELS]
-    rows = reports.order_by("id").values_list(
-        "id",
-        "created_at",
-        "updated_at",
-        *fields,
-        "country",
-        "email",
-        "wants_updates",
-        "status",
-        "late",
-    )
+    # The report's own columns: all but the consent, which comes from the log.
+    rows = reports.order_by("id").values_list("id", *REPORT_COLUMNS[:-1])
     case_updates = ConsentKind.CASE_UPDATES
+    texts = ConsentTexts()
+    none: dict[str, str] = {}
     yield REPORT_COLUMNS
-    for row, consents in with_consents(
-        rows.iterator(chunk_size=CHUNK), reports, ConsentLog.Record.REPORT
-    ):
-        yield [*(cell(value) for value in row[1:]), consents.get(case_updates, "")]
+    for chunk in chunks(rows):
+        labels = labels_of(chunk, reports, ConsentLog.Record.REPORT, texts)
+        for row in chunk:
+            consents = labels.get(row[0], none)
+            yield [*(cell(value) for value in row[1:]), consents.get(case_updates, "")]
+
+
+def csv_text(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def pieces(texts):
+    """Texts in pieces of PIECE characters (the last one shorter)."""
+    held, size = [], 0
+    for text in texts:
+        held.append(text)
+        size += len(text)
+        if size >= PIECE:
+            text = "".join(held)
+            end = size - size % PIECE
+            for start in range(0, end, PIECE):
+                yield text[start : start + PIECE]
+            held, size = [text[end:]], size - end
+    if size:
+        yield "".join(held)
 
 
 def csv_lines(rows):
-    """CSV text of rows of cells (strings), in pieces of about PIECE characters."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() >= PIECE:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+    """CSV text of rows of cells (strings), in pieces of PIECE characters."""
+    return pieces(csv_text(chunk) for chunk in iter(lambda: list(islice(rows, CHUNK)), []))
 
 
-def streaming_csv(rows, *, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+def streaming_csv(lines, *, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"  # personal data: no cache keeps a copy
     return response
@@ -286,7 +337,7 @@ def signatures_csv(petition, *, confirmed_only: bool) -> StreamingHttpResponse:
     which = "confirmed" if confirmed_only else "all"
     stamp = timezone.localdate().isoformat()
     return streaming_csv(
-        signature_rows(petition, confirmed_only=confirmed_only),
+        pieces(signature_texts(petition, confirmed_only=confirmed_only)),
         filename=f"{petition.slug}-signatures-{which}-{stamp}.csv",
     )
 
@@ -294,6 +345,6 @@ def signatures_csv(petition, *, confirmed_only: bool) -> StreamingHttpResponse:
 def reports_csv(action) -> StreamingHttpResponse:
     number = action.number.replace(" ", "-").replace(".", "-")
     return streaming_csv(
-        report_rows(action),
+        csv_lines(report_rows(action)),
         filename=f"{number}-reports-{timezone.localdate().isoformat()}.csv",
     )
