@@ -37,9 +37,11 @@ from outcry.privacy.models import ConsentKind, ConsentLog, ConsentText
 from outcry.signing.models import Signature
 
 # Rows fetched at a time. Their encrypted values make a signature row about 1 KB in
-# memory; a chunk is most of an export's memory, and a round trip per thousand rows
-# costs nothing next to formatting them.
-CHUNK = 1000
+# memory; a chunk is most of an export's memory (a few of them: see signature_texts).
+# Five thousand rather than a thousand: a million signatures exported faster by a
+# tenth or more (the queries and the hand-overs to the child per chunk), for about
+# 12 MB more at the peak.
+CHUNK = 5000
 # Chunks of a signature export written before a child process writes every other
 # one: a smaller export is over about as soon as a child would have started.
 SPREAD_FROM = 4

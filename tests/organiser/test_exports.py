@@ -131,7 +131,8 @@ def test_export_streams_rows_lazily(client, org, editor):
     assert all(len(piece) >= exports.PIECE for piece in pieces[:-1])
 
 
-def test_export_memory_stays_flat_however_many_rows(org):
+def test_export_memory_stays_flat_however_many_rows(org, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 1000)  # four chunks against twenty
     small, large = factories.petition(org=org), factories.petition(org=org)
     many_signatures(small, 4_000)
     many_signatures(large, 20_000)
