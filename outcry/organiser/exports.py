@@ -2,7 +2,7 @@
 
 Rows come from the database in chunks and leave as CSV text in pieces of
 about PIECE characters, so an export of a million signatures takes the memory
-of one chunk, not of a million rows. These exports hold personal data: only
+of a few chunks, not of a million rows. These exports hold personal data: only
 owners and editors reach them, and every one is written to the audit log.
 
 A million signatures must export in seconds: the signature rows are read as
@@ -16,11 +16,12 @@ core's Python, so a large export writes every other chunk in a child process
 (signature_texts).
 
 Measured with bench/exports.py on the two-core bench machine (2026-11; a
-million confirmed signatures, medians of runs alternated with the code before):
-SQLite 26.2 s before, 20.7 s after; PostgreSQL 29.0 s before, 20.6 s after,
-with another process using about one core throughout. On a quiet machine the
-export took 14 to 15 s. Peak memory: 83 MB (SQLite) and 90 MB (PostgreSQL) in
-the request's process, 70 before; about 80 MB in the child.
+million confirmed signatures, medians of runs alternated with the code before
+the chunk-wise work and the child): on a quiet machine SQLite 25.5 s before,
+14.6 s after, PostgreSQL 24.2 s before, 12.7 s after; with another process
+using about one core throughout, SQLite 26.2 s and 20.7 s, PostgreSQL 29.0 s
+and 20.6 s. Peak memory of the request's process: 83 MB on SQLite and 90 MB on
+PostgreSQL (70 and 78 before); the child's, about 80 MB.
 """
 
 import csv
