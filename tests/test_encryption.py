@@ -256,6 +256,28 @@ def test_the_column_decryptor_reads_what_fernet_reads_in_any_order(settings):
     assert [decrypt(t) for t in reversed(tokens)] == values[::-1]
 
 
+def test_the_column_decryptor_reads_a_chunk_in_one_go_as_token_by_token(settings):
+    old = settings.ENCRYPTION_KEYS[0]
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old]
+    values = ["Ñandú Åsa 李", None, "x" * 16, "", "older key", "z" * 40]
+    tokens = [v if v in ("", None) else fernet().encrypt(v.encode()).decode() for v in values]
+    tokens[4] = Fernet(old).encrypt(b"older key").decode()  # between the newest key's
+    decrypt = ColumnDecryptor(Signature._meta.get_field("name"))
+    assert decrypt.column(tokens) == values
+    assert decrypt.column(tokens[::-1]) == values[::-1]
+    assert decrypt.column([]) == []
+
+
+def test_a_tampered_token_in_a_chunk_fails_the_whole_chunk_loudly():
+    tokens = [fernet().encrypt(f"Signer {n}".encode()).decode() for n in range(3)]
+    tampered = bytearray(tokens[1].encode())
+    tampered[-5] = ord("A") if tampered[-5] != ord("A") else ord("B")  # in the HMAC
+    tokens[1] = tampered.decode()
+    decrypt = ColumnDecryptor(Signature._meta.get_field("name"))
+    with pytest.raises(UndecryptableError, match=r"Signature\.name"):
+        decrypt.column(tokens)
+
+
 @pytest.mark.parametrize("flip", [0, 12, 40, -1])
 def test_the_column_decryptor_refuses_a_tampered_token_loudly(flip):
     token = bytearray(fernet().encrypt(b"Rosa Quispe"))

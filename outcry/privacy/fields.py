@@ -85,19 +85,21 @@ class EncryptedTextField(models.TextField):
 
 
 class ColumnDecryptor:
-    """Decrypts a column's tokens one after another, for an export of a million rows.
+    """Decrypts a column's tokens a chunk at a time, for an export of a million rows.
 
     MultiFernet spends most of a token's time setting up an AES context and an
-    HMAC key. This reads a token of the newest key exactly as Fernet does
+    HMAC key. This reads tokens of the newest key exactly as Fernet does
     (version byte, then the HMAC-SHA256 of the token checked in constant time,
     then AES-CBC and its padding) with both set up once per column: the HMAC is
     a copy of one keyed in advance (cryptography's, as Fernet's: the standard
     library's costs half as much again, in Python around the copy), and one
-    AES-CBC context serves every token.
+    AES-CBC context deciphers every token of a chunk in one call.
     CBC deciphers a block with the ciphertext block before it, so feeding the
     context a token's IV and then its ciphertext deciphers that ciphertext
-    under that IV, whatever came before; the IV's own block is dropped. It is
-    about five times faster. A token it cannot read that way (an older key's
+    under that IV, whatever came before; the IV's own block is dropped. The
+    IVs and ciphertexts of a chunk's tokens, each verified first, are so
+    deciphered one after another in a single call: a call per token cost more
+    than the AES itself. A token it cannot read that way (an older key's
     during a rotation, or a bad one) goes to the field's own `decrypt`:
     MultiFernet, and its loud error. One per export: it is not thread-safe.
     """
@@ -111,27 +113,47 @@ class ColumnDecryptor:
         self.fallback = field.decrypt
 
     def __call__(self, token: str | None) -> str | None:
-        if token is None or token == "":
-            return token
+        return self.column([token])[0]
+
+    def column(self, tokens: list[str | None]) -> list[str | None]:
+        """The plain text of each of tokens (None and "" as they are), in their order."""
+        plain = list(tokens)
+        verified, bodies = [], []
+        for i, token in enumerate(tokens):
+            if token is None or token == "":
+                continue
+            if (body := self.verified(token)) is None:
+                plain[i] = self.fallback(token)
+            else:
+                verified.append(i)
+                bodies.append(body)
+        deciphered = self.cbc.update(b"".join(bodies))
+        end = 0
+        for i, body in zip(verified, bodies, strict=True):
+            start, end = end + 16, end + len(body)  # the IV's block dropped
+            pad = deciphered[end - 1]
+            if not 1 <= pad <= 16 or deciphered[end - pad : end] != bytes((pad,)) * pad:
+                plain[i] = self.fallback(tokens[i])
+            else:
+                plain[i] = deciphered[start : end - pad].decode()
+        return plain
+
+    def verified(self, token: str) -> bytes | None:
+        """The IV and ciphertext of a token of the newest key whose HMAC holds, else None."""
         try:
             data = binascii.a2b_base64(token.encode().translate(self.URLSAFE))
         except (ValueError, binascii.Error):
-            return self.fallback(token)
+            return None
         # version 0x80, timestamp (8 bytes), IV (16), ciphertext (16 × n, n >= 1), HMAC (32)
         if len(data) < 73 or data[0] != 0x80 or (len(data) - 57) % 16:
-            return self.fallback(token)
-        body = memoryview(data)[:-32]
+            return None
         mac = self.hmac.copy()
-        mac.update(body)
+        mac.update(data[:-32])
         try:
             mac.verify(data[-32:])  # in constant time
         except InvalidSignature:
-            return self.fallback(token)
-        plain = self.cbc.update(body[9:])[16:]
-        pad = plain[-1]
-        if not 1 <= pad <= 16 or plain[-pad:] != bytes((pad,)) * pad:
-            return self.fallback(token)
-        return plain[:-pad].decode()
+            return None
+        return data[9:-32]
 
 
 def as_stored(field_name: str) -> models.ExpressionWrapper:

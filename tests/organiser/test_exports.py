@@ -1,10 +1,12 @@
 import csv
 import io
+import multiprocessing
 import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -130,7 +132,8 @@ def test_export_streams_rows_lazily(client, org, editor):
     assert all(len(piece) >= exports.PIECE for piece in pieces[:-1])
 
 
-def test_export_memory_stays_flat_however_many_rows(org):
+def test_export_memory_stays_flat_however_many_rows(org, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 1000)  # four chunks against twenty
     small, large = factories.petition(org=org), factories.petition(org=org)
     many_signatures(small, 4_000)
     many_signatures(large, 20_000)
@@ -300,8 +303,9 @@ def test_an_export_queries_the_consent_log_once_per_chunk_not_per_row(
     for n in range(12):
         factories.signature(petition=petition, wants_updates=n % 2 == 0)
     rows = exports.signature_rows(petition, confirmed_only=True)
-    # Three chunks: the texts, the signatures, then one look-up of the log per chunk.
-    with django_assert_max_num_queries(2 + 3):
+    # Three full chunks: the texts, then the signatures and one look-up of the log per
+    # chunk, then the signatures after the last one (none).
+    with django_assert_max_num_queries(1 + 2 * 3 + 1):
         exported = list(rows)
     updates = exports.SIGNATURE_COLUMNS.index("updates_consent")
     assert len(exported) == 1 + 12
@@ -375,3 +379,95 @@ def test_times_are_written_as_django_writes_their_values(client, org, editor, mi
 )
 def test_a_time_stored_otherwise_is_written_as_its_value(stored, written):
     assert exports.utc_iso(stored) == written
+
+
+def spread_export(monkeypatch, *, chunk: int):
+    """Chunks of `chunk` rows, every other one written by the child from the first on;
+    returns the child processes started, as the export starts them."""
+    monkeypatch.setattr(exports, "CHUNK", chunk)
+    monkeypatch.setattr(exports, "SPREAD_FROM", 0)
+    started = []
+
+    def spawn_child(*args, **kwargs):
+        started.append(spawn(*args, **kwargs))
+        return started[-1]
+
+    spawn = exports.spawn_child
+    monkeypatch.setattr(exports, "spawn_child", spawn_child)
+    return started
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("n", [9, 10])  # the last chunk part-full, or full
+def test_chunks_a_child_writes_come_back_in_order_as_one_process_writes_them(org, monkeypatch, n):
+    petition = factories.petition(org=org)
+    for i in range(n):
+        factories.signature(
+            petition=petition,
+            name=f"Signer {i} Ñandú",
+            wants_updates=i % 3 == 0,
+            name_display=(NameDisplay.SHORT, NameDisplay.FULL, NameDisplay.ANONYMOUS)[i % 3],
+            postcode="" if i % 2 else f"1500{i}",
+        )
+    factories.signature(petition=petition, confirmed=False)
+    started = spread_export(monkeypatch, chunk=2)
+    by_one = exports.csv_text(exports.signature_rows(petition, confirmed_only=True))
+    spread = "".join(exports.signature_texts(petition, confirmed_only=True))
+    assert len(started) == 1  # the child wrote chunks 1, 3...
+    assert spread == by_one
+    emails = [row["email"] for row in csv.DictReader(io.StringIO(spread))]
+    assert len(emails) == n and emails == [
+        s.email for s in Signature.objects.filter(state="confirmed").order_by("id")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_value_the_child_cannot_decrypt_fails_the_export_loudly(org, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from outcry.privacy.fields import UndecryptableError
+
+    petition = factories.petition(org=org)
+    signatures = [factories.signature(petition=petition) for _ in range(6)]
+    # The fourth signature, in the child's second chunk, under a key the install lacks.
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"Rosa Quispe").decode()
+    Signature.objects.filter(pk=signatures[3].pk).update(name=Value(foreign))
+    spread_export(monkeypatch, chunk=2)
+    with pytest.raises(UndecryptableError, match=r"Signature\.name"):
+        list(exports.signature_texts(petition, confirmed_only=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_left_half_read_stops_its_child(org, monkeypatch):
+    petition = factories.petition(org=org)
+    for _ in range(12):
+        factories.signature(petition=petition)
+    started = spread_export(monkeypatch, chunk=2)
+    before = set(multiprocessing.active_children())
+    texts = exports.signature_texts(petition, confirmed_only=True)
+    assert next(texts).startswith("created_at,")
+    assert next(texts).count("\n") == 2
+    assert len(started) == 1
+    children = set(multiprocessing.active_children()) - before
+    assert len(children) == 1 and all(p.is_alive() for p in children)
+    texts.close()  # as the server closes a response whose client went away
+    assert not any(p.is_alive() for p in children)
+
+
+def test_in_a_transaction_an_export_writes_every_chunk_itself(org, monkeypatch):
+    """A child would not see what the transaction has not committed."""
+    petition = factories.petition(org=org)
+    for _ in range(6):
+        factories.signature(petition=petition)
+    started = spread_export(monkeypatch, chunk=2)
+    text = "".join(exports.signature_texts(petition, confirmed_only=True))
+    assert started == [] and text.count("\n") == 1 + 6
+
+
+def test_a_range_whose_signatures_were_all_erased_meanwhile_has_no_rows(org):
+    petition = factories.petition(org=org)
+    signature = factories.signature(petition=petition)
+    cells = exports.SignatureCells(petition.pk, confirmed_only=True)
+    assert len(cells.between(signature.pk, signature.pk)) == 1
+    signature.delete()
+    assert cells.between(signature.pk, signature.pk) == []
