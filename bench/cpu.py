@@ -37,9 +37,11 @@ def snapshot() -> Snapshot:
             if stat:
                 name = stat[3]
                 if name.startswith("postgres"):
-                    # "postgres: 15/main: user dbname 127.0.0.1(port) idle" for a backend
+                    # "postgres: 15/main: user dbname 127.0.0.1(port) idle" for a backend;
+                    # the server's own arguments are apart by NULs, not spaces.
                     with contextlib.suppress(OSError):
-                        name = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+                        raw = Path(f"/proc/{entry}/cmdline").read_bytes()
+                        name = raw.replace(b"\0", b" ").decode(errors="replace")
                 procs[int(entry)] = (stat[1], stat[2], name)
     return Snapshot(time.monotonic(), machine_busy(), procs)
 
