@@ -1,3 +1,5 @@
 from outcry.cli import main
 
-main()
+# Guarded: a process spawned by this one (an export's helper) imports the main module again.
+if __name__ == "__main__":
+    main()
