@@ -1,7 +1,10 @@
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outcry.fraud.models import ListEntry
@@ -70,6 +73,18 @@ def test_domain_rate_rule_marks_the_signature_beyond_the_limit():
         sign(petition, f"s{i}@burst.example")
     check_signatures()
     assert states(petition) == ["pending"] * 5 + ["fraudulent"]
+
+
+def test_the_rate_rules_count_no_further_than_their_limit():
+    petition = factories.petition()
+    for i in range(12):
+        sign(petition, f"s{i}@rush.example", ip_hash=IP)
+    with CaptureQueriesContext(connection) as queries:
+        check_signatures()
+    assert states(petition) == ["pending"] * 3 + ["fraudulent"] * 9
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    # Each signature's window is counted up to the limit + 1 (IP: 3, domain: 5), not whole.
+    assert counts and all(re.search(r"LIMIT (4|6)\b", sql) for sql in counts), counts
 
 
 def test_allow_listed_domain_is_exempt_from_the_domain_rule():
