@@ -300,7 +300,8 @@ def header(cfg, machine, results, errors, took) -> str:
         f"databases  {versions or '-'}",
         "settings   "
         + ", ".join(f"{k}={v}" for k, v in cfg.bench_settings.items())
-        + " (browsers post at once, each from its own address); everything else as shipped",
+        + " (browsers post at once, each from its own address); every organisation "
+        "allow-lists the browsers' domain, bench.example; everything else as shipped",
         f"took       {duration(took)}" + (f" ({per_db})" if per_db else ""),
     ]
     others = [
