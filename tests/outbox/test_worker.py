@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from outcry.campaigns.models import PetitionUpdate
+from outcry.outbox.management.commands.worker import next_pause
 from outcry.outbox.models import Message
 from outcry.signing.services import confirm
 from tests import factories
@@ -97,3 +98,9 @@ def test_worker_once_mails_an_update_queued_behind_one_that_mails_nobody(smtp):
     call_command("worker", once=True)
 
     assert [e.rcpt_tos for e in smtp.received] == [[signer.email]]
+
+
+def test_the_worker_lets_a_trickle_gather_into_batches_and_a_backlog_go_on_at_once():
+    assert next_pause(0) == 1.0  # nothing to do
+    assert 0 < next_pause(3) < 1.0  # a few rows: wait a moment for more
+    assert next_pause(50) == 0.0  # a batch's worth: more is waiting
