@@ -337,14 +337,7 @@ def test_a_report_export_shows_the_case_updates_consent_while_it_holds(client, o
 
 def test_a_small_petition_among_others_reads_only_its_own_signers_consents(org, monkeypatch):
     monkeypatch.setattr(exports, "CHUNK", 2)
-    read = []
-
-    def agreed(*args, **kwargs):
-        read.append(exports_agreed(*args, **kwargs))
-        return read[-1]
-
-    exports_agreed = exports.agreed
-    monkeypatch.setattr(exports, "agreed", agreed)
+    read = spy(monkeypatch, "agreed")
     small, large = factories.petition(org=org), factories.petition(org=org)
     for _n in range(4):
         factories.signature(petition=small)
@@ -386,15 +379,20 @@ def spread_export(monkeypatch, *, chunk: int):
     returns the child processes started, as the export starts them."""
     monkeypatch.setattr(exports, "CHUNK", chunk)
     monkeypatch.setattr(exports, "SPREAD_FROM", 0)
-    started = []
+    return spy(monkeypatch, "spawn_child")
 
-    def spawn_child(*args, **kwargs):
-        started.append(spawn(*args, **kwargs))
-        return started[-1]
 
-    spawn = exports.spawn_child
-    monkeypatch.setattr(exports, "spawn_child", spawn_child)
-    return started
+def spy(monkeypatch, name: str) -> list:
+    """What each call of exports.`name` returns, as the export calls it."""
+    returned = []
+    original = getattr(exports, name)
+
+    def recording(*args, **kwargs):
+        returned.append(original(*args, **kwargs))
+        return returned[-1]
+
+    monkeypatch.setattr(exports, name, recording)
+    return returned
 
 
 @pytest.mark.django_db(transaction=True)
