@@ -299,10 +299,12 @@ class SignatureCells:
 
 
 def signature_rows(petition, *, confirmed_only: bool):
+    """The export's rows, header first, read as signature_texts() reads the chunks it
+    writes itself: the ids of a chunk, then its signatures by their range."""
     yield SIGNATURE_COLUMNS
     cells = SignatureCells(petition.pk, confirmed_only=confirmed_only)
-    for chunk in chunks(cells.values()):
-        yield from cells.rows(chunk)
+    for first, last in id_ranges(cells.signatures):
+        yield from cells.between(first, last)
 
 
 def signature_texts(petition, *, confirmed_only: bool):

@@ -303,9 +303,9 @@ def test_an_export_queries_the_consent_log_once_per_chunk_not_per_row(
     for n in range(12):
         factories.signature(petition=petition, wants_updates=n % 2 == 0)
     rows = exports.signature_rows(petition, confirmed_only=True)
-    # Three full chunks: the texts, then the signatures and one look-up of the log per
-    # chunk, then the signatures after the last one (none).
-    with django_assert_max_num_queries(1 + 2 * 3 + 1):
+    # Three full chunks: the texts, then per chunk its ids, its signatures and one
+    # look-up of the log, then the ids after the last one (none).
+    with django_assert_max_num_queries(1 + 3 * 3 + 1):
         exported = list(rows)
     updates = exports.SIGNATURE_COLUMNS.index("updates_consent")
     assert len(exported) == 1 + 12
