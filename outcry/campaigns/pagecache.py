@@ -65,6 +65,7 @@ from django.utils.translation import get_language_from_request
 
 from outcry.api.public import cacheable
 from outcry.guard.bots import issue_token
+from outcry.signing.models import SIGNERS_MARK
 from outcry.signing.provenance import guess_country, referrer_host
 
 # Servers of two versions share the cache during a deploy: change the prefix when
@@ -96,7 +97,6 @@ SAME_FOR_ALL = re.compile(
     rf"|embed/thanks)/|actions/{_CASE}/embed/)?"
 )
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-zA-Z0-9]{2,8})?")
-PAGE_NUMBER = re.compile(r"[0-9]{1,9}|last")
 
 
 def holes() -> dict[str, str]:
@@ -127,9 +127,10 @@ def key(request) -> str | None:
         # The same numbers for all, labelled (Content-Language) as LocaleMiddleware does.
         varies = get_language_from_request(request)
     elif SIGNERS.fullmatch(path):
-        # ?page= picks the page of names; anything else is the first, as the paginator has it.
-        number = request.GET.get("page", "")
-        varies = number if PAGE_NUMBER.fullmatch(number) else ""
+        # ?before= (or else ?after=) picks the page of names, as the view has it.
+        name = "before" if request.GET.get("before") else "after"
+        mark = request.GET.get(name, "")
+        varies = f"{name}={mark}" if SIGNERS_MARK.fullmatch(mark) else ""
     elif SAME_FOR_ALL.fullmatch(path):
         varies = ""
     else:

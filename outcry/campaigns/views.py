@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
@@ -102,19 +101,15 @@ def petition_detail(request, slug):
 @require_GET
 def signatures(request, slug):
     petition = published_petition(slug)
-    rows = (
-        Signature.objects.confirmed()
-        .filter(petition=petition)
-        .order_by("-confirmed_at", "-id")
-        .only("name", "name_display")
+    page = Signature.objects.signers_page(
+        petition,
+        size=SIGNERS_PER_PAGE,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
     )
-    paginator = Paginator(rows, SIGNERS_PER_PAGE, allow_empty_first_page=True)
-    # The heading and the pager use the petition's aggregated count, the one
-    # number the site shows everywhere, rather than a COUNT(*) per page view.
-    paginator.count = petition.signature_count
-    page = paginator.get_page(request.GET.get("page"))
-    page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    context = {"petition": petition, "page": page, "page_range": page_range}
+    # The heading uses the petition's aggregated count, the one number the site
+    # shows everywhere, rather than a COUNT(*) per page view.
+    context = {"petition": petition, "page": page}
     return pagecache.public(request, render(request, "campaigns/signatures.html", context))
 
 

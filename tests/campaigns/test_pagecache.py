@@ -485,16 +485,25 @@ def test_a_logged_in_organisers_list_is_theirs_alone(stack):
 
 def test_each_page_of_signers_is_kept_apart():
     petition = factories.petition()
-    for n in range(12):
+    signers = [
         factories.signature(petition=petition, name=f"Signer {n:02}", confirmed=True)
+        for n in range(12)
+    ]
     apply_count_deltas()
     url = reverse("signatures", kwargs={"slug": petition.slug})
-    first, second = (Client().get(url + query).content.decode() for query in ("", "?page=2"))
-    assert "Signer 11" in first and "Signer 11" not in second
-    assert "Signer 00" in second and "Signer 00" not in first
-    assert Client().get(url + "?page=x").content.decode() == first  # the first page, as kept
-    assert pagecache.key(RequestFactory().get(url + "?page=x")) == pagecache.key(
-        RequestFactory().get(url)
+    mark = signers[2].pk  # the newest page ends with Signer 02
+    first, older = (Client().get(url + q).content.decode() for q in ("", f"?before={mark}"))
+    assert "Signer 11" in first and "Signer 11" not in older
+    assert "Signer 00" in older and "Signer 00" not in first
+    assert Client().get(url + f"?before={mark}").content.decode() == older
+    assert Client().get(url + "?before=x").content.decode() == first  # the newest, as kept
+    for query in ("?before=x", "?after=x", "?page=2", f"?before=&after=x{mark}"):
+        assert pagecache.key(RequestFactory().get(url + query)) == pagecache.key(
+            RequestFactory().get(url)
+        )
+    # ?before= wins over ?after=, in the key as in the view.
+    assert pagecache.key(RequestFactory().get(url + f"?before={mark}&after=1")) == pagecache.key(
+        RequestFactory().get(url + f"?before={mark}")
     )
 
 

@@ -1,3 +1,5 @@
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -149,19 +151,61 @@ def test_confirm_link_get_changes_nothing_and_post_confirms(client):
 def test_signer_list_pages_ten_at_a_time_newest_first(client):
     petition = factories.petition()
     now = timezone.now()
-    for i in range(90):
+    for i in range(25):
         factories.signature(
             petition=petition, name=f"Person Number{i:02d}", confirmed_at=now + timedelta(seconds=i)
         )
     factories.signature(petition=petition, confirmed=False, name="Pending Person")
     apply_count_deltas()
-    page = client.get(f"/en/petitions/{petition.slug}/signatures/").content.decode()
-    assert "90 signatures" in page and "Page 1 of 9" in page
-    assert page.index("Person Number89") < page.index("Person Number80")
-    assert "Person Number79" not in page and "Pending Person" not in page
-    assert 'name="robots" content="noindex"' in page
-    last = client.get(f"/en/petitions/{petition.slug}/signatures/?page=9").content.decode()
-    assert "Person Number00" in last and "Page 9 of 9" in last
+    url = f"/en/petitions/{petition.slug}/signatures/"
+
+    def names(page):
+        return re.findall(r"Person Number(\d\d)", page)
+
+    def link(page, rel):
+        return html.unescape(re.search(rf'<a href="([^"]+)" rel="{rel}"', page).group(1))
+
+    newest = client.get(url).content.decode()
+    assert "25 signatures" in newest and 'name="robots" content="noindex"' in newest
+    assert names(newest) == [f"{i:02d}" for i in range(24, 14, -1)]
+    assert "Pending Person" not in newest and 'rel="prev"' not in newest
+    middle = client.get(url + link(newest, "next")).content.decode()
+    assert names(middle) == [f"{i:02d}" for i in range(14, 4, -1)]
+    oldest = client.get(url + link(middle, "next")).content.decode()
+    assert names(oldest) == ["04", "03", "02", "01", "00"] and 'rel="next"' not in oldest
+    # Back up: the page before the oldest is the middle one, then the newest.
+    assert names(client.get(url + link(oldest, "prev")).content.decode()) == names(middle)
+    assert names(client.get(url + link(middle, "prev")).content.decode()) == names(newest)
+
+
+def test_signers_confirmed_in_the_same_instant_are_each_listed_once(client):
+    petition = factories.petition()
+    now = timezone.now()
+    for i in range(23):
+        factories.signature(petition=petition, name=f"Person Number{i:02d}", confirmed_at=now)
+    apply_count_deltas()
+    url = f"/en/petitions/{petition.slug}/signatures/"
+    seen, query = [], ""
+    for _ in range(3):
+        page = client.get(url + query).content.decode()
+        seen += re.findall(r"Person Number(\d\d)", page)
+        older = re.search(r'<a href="([^"]+)" rel="next"', page)
+        query = html.unescape(older.group(1)) if older else ""
+    assert sorted(seen) == [f"{i:02d}" for i in range(23)] and not query
+
+
+@pytest.mark.parametrize("query", ["?before=x", "?after=12345678", "?before=\u0662", "?page=9"])
+def test_a_signer_list_mark_that_is_not_a_signer_gives_the_newest(client, query):
+    petition = factories.petition()
+    for i in range(12):
+        factories.signature(petition=petition, name=f"Person Number{i:02d}")
+    apply_count_deltas()
+    url = f"/en/petitions/{petition.slug}/signatures/"
+    other = factories.signature(petition=factories.petition(), name="Someone Elsewhere")
+    newest = client.get(url).content.decode()
+    for q in (query, f"?before={other.pk}"):
+        page = client.get(url + q)
+        assert page.status_code == 200 and page.content.decode() == newest
 
 
 def test_signer_list_shows_names_only_as_chosen(client):
