@@ -185,13 +185,23 @@ def test_signers_confirmed_in_the_same_instant_are_each_listed_once(client):
         factories.signature(petition=petition, name=f"Person Number{i:02d}", confirmed_at=now)
     apply_count_deltas()
     url = f"/en/petitions/{petition.slug}/signatures/"
-    seen, query = [], ""
-    for _ in range(3):
-        page = client.get(url + query).content.decode()
-        seen += re.findall(r"Person Number(\d\d)", page)
-        older = re.search(r'<a href="([^"]+)" rel="next"', page)
-        query = html.unescape(older.group(1)) if older else ""
-    assert sorted(seen) == [f"{i:02d}" for i in range(23)] and not query
+
+    def walk(rel, query=""):
+        pages = []
+        while True:
+            page = client.get(url + query).content.decode()
+            pages.append(re.findall(r"Person Number(\d\d)", page))
+            step = re.search(rf'<a href="([^"]+)" rel="{rel}"', page)
+            if not step:
+                return pages, query
+            query = html.unescape(step.group(1))
+
+    down, oldest = walk("next")
+    assert sorted(sum(down, [])) == [f"{i:02d}" for i in range(23)]
+    assert [len(names) for names in down] == [10, 10, 3]
+    # And back up from the oldest page, through the same pages.
+    up, _ = walk("prev", oldest)
+    assert up == down[::-1]
 
 
 @pytest.mark.parametrize("query", ["?before=x", "?after=12345678", "?before=\u0662", "?page=9"])
