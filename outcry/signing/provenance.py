@@ -2,6 +2,7 @@
 dashboard need: a keyed hash of the IP, the referring host, the utm_source; and
 the country a visitor's browser suggests, which the forms preselect."""
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -18,7 +19,29 @@ def client_ip(request) -> str:
 
 
 def ip_hash(ip: str) -> str:
-    return salted_hmac("outcry.signing.ip", ip, algorithm="sha256").hexdigest() if ip else ""
+    """The keyed hash the per-IP limits, fraud rules and reports count a visitor by."""
+    return (
+        salted_hmac("outcry.signing.ip", visitor(ip), algorithm="sha256").hexdigest() if ip else ""
+    )
+
+
+def visitor(ip: str) -> str:
+    """An IPv4 address, or the /64 network an IPv6 address is in.
+
+    One IPv6 subscriber (a home line, a phone, a rented server) is given a whole
+    /64 and may send each request from a new address in it: counted by address,
+    each request would be a new visitor to every per-IP limit and rule. An IPv4
+    address written as IPv6 (::ffff:192.0.2.1) is the IPv4 address.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def referrer_host(request) -> str:

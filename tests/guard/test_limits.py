@@ -10,6 +10,7 @@ from django.core.cache import cache
 from outcry.guard import limits
 from outcry.guard.models import RateCounter
 from outcry.signing.models import Signature
+from outcry.signing.provenance import ip_hash
 from tests import factories
 from tests.guard.helpers import human
 from tests.workers import drain_in_parallel
@@ -170,6 +171,37 @@ def test_each_address_and_each_form_has_its_own_limit(client, settings, mid_minu
         REMOTE_ADDR="203.0.113.1",
     )
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_ipv6_visitor_is_limited_by_their_64_not_each_address(client, settings, mid_minute):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign": (2, 60)}
+    petition = factories.petition()
+    sign = f"/en/petitions/{petition.slug}/sign/"
+
+    def post(address, n):
+        data = {"name": "Ana", "email": f"ana{n}@example.org", "country": "PE"}
+        form = human({**data, "name_display": "full"}, campaign=petition)
+        return client.post(sign, form, REMOTE_ADDR=address).status_code
+
+    # A new address in the same /64 for each post, as a rotating robot would send.
+    assert [post(f"2001:db8:7:9::{n:x}", n) for n in range(1, 4)] == [302, 302, 429]
+    assert post("2001:db8:7:a::1", 4) == 302  # the next /64 is someone else
+    assert Signature.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "one, other, same",
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", True),
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("::ffff:192.0.2.1", "192.0.2.1", True),
+        ("192.0.2.1", "192.0.2.2", False),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::1", True),
+    ],
+)
+def test_visitors_are_ipv4_addresses_and_ipv6_64s(one, other, same):
+    assert (ip_hash(one) == ip_hash(other)) is same
 
 
 @pytest.mark.django_db
