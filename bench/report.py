@@ -219,7 +219,7 @@ def render(cfg, machine: dict, results: dict, errors: dict, took: float) -> str:
         ),
     )
 
-    heading("growth: confirmed signatures already on the petition, 16 browsers")
+    heading(f"growth: confirmed signatures already on the petition, 16 browsers{reps}")
     sizes = sorted({n for db in dbs for n in (get(results[db], "growth") or {})})
     for n in sizes:
         add(
