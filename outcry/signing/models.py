@@ -126,7 +126,7 @@ class Signature(models.Model):
                         newer=signers[0].pk,
                         older=signers[-1].pk if len(page) > size else None,
                     )
-            if marked:
+            if marked and not before:
                 at, pk = marked
                 newer = rows.filter(confirmed_at__gte=at).exclude(confirmed_at=at, id__lte=pk)
                 page = list(newer.order_by("confirmed_at", "id")[: size + 1])

@@ -204,6 +204,21 @@ def test_signers_confirmed_in_the_same_instant_are_each_listed_once(client):
     assert up == down[::-1]
 
 
+def test_the_page_past_the_oldest_signer_is_the_newest(client):
+    petition = factories.petition()
+    now = timezone.now()
+    signers = [
+        factories.signature(
+            petition=petition, name=f"Person Number{i:02d}", confirmed_at=now + timedelta(seconds=i)
+        )
+        for i in range(15)
+    ]
+    apply_count_deltas()
+    url = f"/en/petitions/{petition.slug}/signatures/"
+    newest = client.get(url).content.decode()
+    assert client.get(url + f"?before={signers[0].pk}").content.decode() == newest
+
+
 @pytest.mark.parametrize("query", ["?before=x", "?after=12345678", "?before=\u0662", "?page=9"])
 def test_a_signer_list_mark_that_is_not_a_signer_gives_the_newest(client, query):
     petition = factories.petition()
