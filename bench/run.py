@@ -509,8 +509,8 @@ class DatabaseBench:
         self.outcry("migrate", "--no-input")
         self.outcry("demo")
         # Every bench address is @bench.example, which the per-domain rule would take
-        # for a flood: each organisation allow-lists it, as the README advises one
-        # expecting a rush to do for the big webmail domains.
+        # for a flood: each organisation allow-lists it, as one expecting a rush from a
+        # domain of its own would (free webmail domains are exempt already).
         self.outcry("shell", "-c", ALLOW_BENCH_DOMAIN)
         self.petition, self.slug = self.db.first_petition()
         if self.cfg.phases != ["export"]:  # the exports need no server and no load
